@@ -1,0 +1,27 @@
+//! The same primitives compiled against loom, for `loom_tests/` only. Not part of the API.
+//!
+//! ```text
+//! gilfree::__loom::model(|| { let lock = gilfree::__loom::threading::Lock::new(); ... });
+//! ```
+
+use crate::rt::loom as rt;
+
+#[deny(clippy::disallowed_types, clippy::disallowed_methods)]
+#[path = "prims/mod.rs"]
+mod prims;
+
+pub use prims::*;
+
+/// Explores every interleaving of `f` (within loom's bounds). Timed waits never time out.
+pub fn model<F: Fn() + Sync + Send + 'static>(f: F) {
+    rt::model(f)
+}
+
+/// Like [`model`], but every timed wait times out after letting other threads run: explores
+/// the races between a notify and a timeout.
+pub fn model_with_timeouts<F: Fn() + Sync + Send + 'static>(f: F) {
+    rt::model_with_timeouts(f)
+}
+
+/// loom's own thread, sync and cell types, so models need no direct loom dependency.
+pub use loom::{sync as loom_sync, thread};

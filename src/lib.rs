@@ -1,0 +1,66 @@
+//! # gilfree
+//!
+//! Python's concurrency toolkit — the one *Learning Concurrency in Python* teaches — with
+//! Python's names and semantics, Rust's safety, and no GIL: the threads really run in parallel.
+//!
+//! | Python | gilfree |
+//! |---|---|
+//! | `threading.Lock()` | [`Lock::new()`](Lock::new), [`Lock::with_value`] |
+//! | `threading.RLock()` | [`RLock::new()`](RLock::new), [`RLock::with_value`] |
+//! | `threading.Condition()` / `Condition(lock)` | [`Condition::new()`](Condition::new), [`Condition::with_lock`], [`Condition::with_value`] |
+//! | `threading.Semaphore(n)` | [`Semaphore::new(n)`](Semaphore::new) |
+//! | `threading.BoundedSemaphore(n)` | [`BoundedSemaphore::new(n)`](BoundedSemaphore::new) |
+//! | `threading.Event()` | [`Event::new()`](Event::new) |
+//! | `threading.Barrier(n, action, timeout)` | [`Barrier::new(n)`](Barrier::new), [`Barrier::builder`] |
+//! | `RuntimeError`, `ValueError`, `BrokenBarrierError` | [`RuntimeError`], [`ValueError`], [`BrokenBarrierError`] |
+//!
+//! Every blocking call has three forms: blocking (`acquire`, `wait`), non-blocking
+//! (`try_acquire`) and timed (`acquire_timeout(Duration)`, `wait_timeout(Duration)`). Any
+//! `Duration` is accepted: `Duration::ZERO` tries once, `Duration::MAX` waits forever.
+//!
+//! `with lock:` is a guard: `let guard = lock.acquire();` releases when dropped, also when the
+//! code holding it panics. There is no poisoning.
+//!
+//! ```
+//! use gilfree::{Lock, Semaphore};
+//! use std::sync::Arc;
+//!
+//! let tickets = Arc::new(Lock::with_value(100));
+//! let sellers = Arc::new(Semaphore::new(4));
+//! let handles: Vec<_> = (0..8)
+//!     .map(|_| {
+//!         let (tickets, sellers) = (Arc::clone(&tickets), Arc::clone(&sellers));
+//!         std::thread::spawn(move || {
+//!             let _seat = sellers.acquire(); // at most 4 selling at once
+//!             let mut left = tickets.acquire();
+//!             if *left > 0 {
+//!                 *left -= 1;
+//!             }
+//!         })
+//!     })
+//!     .collect();
+//! for h in handles {
+//!     h.join().unwrap();
+//! }
+//! assert_eq!(*tickets.acquire(), 92);
+//! ```
+//!
+//! Behaviour follows CPython 3.13; the IDs in the docs (`LOCK-13`, `COND-8`, …) name the
+//! behaviours of the project's specification and the tests that check them.
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod error;
+mod native;
+mod rt;
+
+#[cfg(all(feature = "loom", not(doctest)))]
+#[doc(hidden)]
+pub mod __loom;
+
+pub use error::{BrokenBarrierError, RuntimeError, ValueError};
+pub use native::threading;
+pub use native::threading::{
+    Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock, Event,
+    Lock, LockGuard, RLock, RLockGuard, Semaphore, SemaphoreGuard,
+};

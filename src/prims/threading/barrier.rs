@@ -1,0 +1,466 @@
+//! `threading.Barrier`: a fixed number of threads wait for each other, round after round.
+
+use super::Wait;
+use super::rt::{Condvar, Mutex};
+use crate::error::{BrokenBarrierError, ValueError};
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Duration;
+
+/// The phases of one barrier generation (Python's `_state`).
+///
+/// | phase | Python | meaning |
+/// |---|---|---|
+/// | `Filling` | 0 | threads are arriving; `count` of them wait |
+/// | `Action` | — | the last arriver runs the action (outside the lock); nobody is released yet |
+/// | `Draining` | 1 | released threads are leaving; new arrivals wait for the drain (BAR-14) |
+/// | `Resetting` | -1 | `reset()` broke the waiters, who are leaving; then back to `Filling` |
+/// | `Broken` | -2 | `abort()`, a timeout or a panicking action; every `wait` fails until `reset()` |
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Filling,
+    Action,
+    Draining,
+    Resetting,
+    Broken,
+}
+
+struct State {
+    phase: Phase,
+    /// Threads inside `wait` for the current generation (arrived and not yet left).
+    count: usize,
+}
+
+type Action = Box<dyn Fn() + Send + Sync + 'static>;
+
+/// Python's `threading.Barrier`: `parties` threads call [`wait`](Barrier::wait), and none
+/// returns until all have arrived (BAR-2). Each gets a distinct index `0..parties` — the
+/// arrival order, so the last to arrive gets `parties - 1` (BAR-3). Then the barrier is ready
+/// for the next round.
+///
+/// An optional action runs once per round, in the last arriving thread, before anyone is
+/// released (BAR-4). The barrier can be [`abort`](Barrier::abort)ed and
+/// [`reset`](Barrier::reset); a broken barrier fails every `wait` with [`BrokenBarrierError`].
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::Barrier;
+///
+/// let barrier = Barrier::new(3);
+/// let indices: Vec<usize> = std::thread::scope(|s| {
+///     let handles: Vec<_> = (0..3).map(|_| s.spawn(|| barrier.wait().unwrap())).collect();
+///     handles.into_iter().map(|h| h.join().unwrap()).collect()
+/// });
+/// let mut sorted = indices.clone();
+/// sorted.sort();
+/// assert_eq!(sorted, [0, 1, 2]);
+/// ```
+///
+/// # Timeouts
+///
+/// A waiter whose timeout passes breaks the barrier, and every waiter fails (BAR-8), as in
+/// Python. The builder's [`timeout`](BarrierBuilder::timeout) is the default for
+/// [`wait`](Barrier::wait) (BAR-9); [`wait_timeout`](Barrier::wait_timeout) overrides it.
+///
+/// # Differences from Python
+///
+/// * `Barrier::new(0)` panics; [`Barrier::try_new`] and the builder return [`ValueError`]
+///   instead (BAR-1).
+/// * The action runs without the barrier's internal lock held, so it may call
+///   [`n_waiting`](Barrier::n_waiting) or [`abort`](Barrier::abort). If it panics, the barrier
+///   breaks, the others get [`BrokenBarrierError`] and the panic resumes in the thread that ran
+///   the action (BAR-12).
+pub struct Barrier {
+    parties: usize,
+    timeout: Option<Duration>,
+    action: Option<Action>,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Barrier {
+    /// A barrier for `parties` threads, without action or default timeout.
+    ///
+    /// # Panics
+    ///
+    /// If `parties == 0` (Python raises ValueError: BAR-1). See [`Barrier::try_new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let barrier = gilfree::Barrier::new(1);
+    /// assert_eq!(barrier.wait(), Ok(0)); // BAR-10
+    /// ```
+    pub fn new(parties: usize) -> Self {
+        match Barrier::try_new(parties) {
+            Ok(barrier) => barrier,
+            Err(e) => panic!("Barrier::new: {}", e.message()),
+        }
+    }
+
+    /// Like [`Barrier::new`], but returns [`ValueError`] "parties must be > 0" for 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(gilfree::Barrier::try_new(0).is_err());
+    /// assert!(gilfree::Barrier::try_new(2).is_ok());
+    /// ```
+    pub fn try_new(parties: usize) -> Result<Self, ValueError> {
+        Barrier::builder(parties).build()
+    }
+
+    /// A builder for a barrier with an action and/or a default timeout: Python's
+    /// `Barrier(parties, action, timeout)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// let rounds = Arc::new(AtomicUsize::new(0));
+    /// let counted = Arc::clone(&rounds);
+    /// let barrier = gilfree::Barrier::builder(1)
+    ///     .action(move || {
+    ///         counted.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .timeout(Duration::from_secs(5))
+    ///     .build()
+    ///     .unwrap();
+    /// barrier.wait().unwrap();
+    /// assert_eq!(rounds.load(Ordering::SeqCst), 1);
+    /// ```
+    pub fn builder(parties: usize) -> BarrierBuilder {
+        BarrierBuilder {
+            parties,
+            action: None,
+            timeout: None,
+        }
+    }
+
+    /// Waits for all parties, using the default timeout if the barrier has one (BAR-9).
+    /// Returns this thread's index in the round, `0..parties` (BAR-3).
+    ///
+    /// # Errors
+    ///
+    /// [`BrokenBarrierError`] if the barrier is or becomes broken while waiting (BAR-5, BAR-6,
+    /// BAR-8).
+    ///
+    /// # Panics
+    ///
+    /// Resumes the action's panic in the thread that ran it (BAR-12).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let barrier = gilfree::Barrier::new(2);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| barrier.wait().unwrap());
+    ///     barrier.wait().unwrap();
+    /// });
+    /// ```
+    pub fn wait(&self) -> Result<usize, BrokenBarrierError> {
+        self.wait_inner(self.timeout.map_or(Wait::Forever, Wait::timeout))
+    }
+
+    /// Waits for all parties for at most `timeout`; when it passes, the barrier breaks for
+    /// everybody (BAR-8). A zero timeout breaks it at once unless this thread is the last to
+    /// arrive (BAR-13).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let barrier = gilfree::Barrier::new(2);
+    /// assert!(barrier.wait_timeout(Duration::from_millis(10)).is_err());
+    /// assert!(barrier.broken());
+    /// ```
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrierError> {
+        self.wait_inner(Wait::timeout(timeout))
+    }
+
+    fn wait_inner(&self, wait: Wait) -> Result<usize, BrokenBarrierError> {
+        let mut state = self.state.lock();
+        // BAR-14: the previous round must finish leaving before this one fills.
+        while matches!(
+            state.phase,
+            Phase::Action | Phase::Draining | Phase::Resetting
+        ) {
+            self.changed.wait(&mut state);
+        }
+        if state.phase == Phase::Broken {
+            return Err(BrokenBarrierError);
+        }
+        let index = state.count;
+        state.count += 1;
+        let result = if index + 1 == self.parties {
+            self.release(state)
+        } else {
+            self.wait_for_release(state, wait, index)
+        };
+        let mut state = self.state.lock();
+        state.count -= 1;
+        if state.count == 0 && matches!(state.phase, Phase::Draining | Phase::Resetting) {
+            state.phase = Phase::Filling;
+            drop(state);
+            self.changed.notify_all();
+        }
+        result
+    }
+
+    /// The last arriver: run the action, then release the round.
+    fn release<'a>(
+        &'a self,
+        mut state: super::rt::MutexGuard<'a, State>,
+    ) -> Result<usize, BrokenBarrierError> {
+        let index = self.parties - 1;
+        if let Some(action) = &self.action {
+            state.phase = Phase::Action;
+            drop(state);
+            let outcome = panic::catch_unwind(AssertUnwindSafe(action));
+            state = self.state.lock();
+            if let Err(payload) = outcome {
+                state.phase = Phase::Broken;
+                // This thread leaves by unwinding, past wait_inner's bookkeeping.
+                state.count -= 1;
+                drop(state);
+                self.changed.notify_all();
+                panic::resume_unwind(payload);
+            }
+            if state.phase != Phase::Action {
+                // abort() or reset() while the action ran.
+                drop(state);
+                return Err(BrokenBarrierError);
+            }
+        }
+        state.phase = Phase::Draining;
+        drop(state);
+        self.changed.notify_all();
+        Ok(index)
+    }
+
+    fn wait_for_release(
+        &self,
+        mut state: super::rt::MutexGuard<'_, State>,
+        wait: Wait,
+        index: usize,
+    ) -> Result<usize, BrokenBarrierError> {
+        let deadline = match wait {
+            Wait::Never => {
+                // BAR-13: a zero timeout by a non-last thread breaks the barrier at once.
+                self.break_locked(&mut state);
+                return Err(BrokenBarrierError);
+            }
+            Wait::Until(at) => Some(at),
+            Wait::Forever => None,
+        };
+        loop {
+            match state.phase {
+                Phase::Filling | Phase::Action => {}
+                Phase::Draining => return Ok(index),
+                Phase::Resetting | Phase::Broken => return Err(BrokenBarrierError),
+            }
+            if self.changed.wait_until(&mut state, deadline) {
+                match state.phase {
+                    Phase::Filling | Phase::Action => {
+                        self.break_locked(&mut state);
+                        return Err(BrokenBarrierError);
+                    }
+                    Phase::Draining => return Ok(index),
+                    Phase::Resetting | Phase::Broken => return Err(BrokenBarrierError),
+                }
+            }
+        }
+    }
+
+    fn break_locked(&self, state: &mut State) {
+        state.phase = Phase::Broken;
+        self.changed.notify_all();
+    }
+
+    /// Python's `reset()`: returns the barrier to its initial state. Threads waiting now get
+    /// [`BrokenBarrierError`] (BAR-6); a broken barrier becomes usable again (BAR-7).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let barrier = gilfree::Barrier::new(2);
+    /// barrier.abort();
+    /// assert!(barrier.broken());
+    /// barrier.reset();
+    /// assert!(!barrier.broken());
+    /// ```
+    pub fn reset(&self) {
+        let mut state = self.state.lock();
+        if state.count > 0 {
+            match state.phase {
+                Phase::Filling | Phase::Action | Phase::Broken => state.phase = Phase::Resetting,
+                Phase::Draining | Phase::Resetting => {}
+            }
+        } else {
+            state.phase = Phase::Filling;
+        }
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// Python's `abort()`: breaks the barrier. Current and future waiters get
+    /// [`BrokenBarrierError`] until [`reset`](Barrier::reset) (BAR-5).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let barrier = gilfree::Barrier::new(3);
+    /// barrier.abort();
+    /// assert!(barrier.wait().is_err());
+    /// ```
+    pub fn abort(&self) {
+        let mut state = self.state.lock();
+        self.break_locked(&mut state);
+    }
+
+    /// The number of threads needed to pass the barrier.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(gilfree::Barrier::new(4).parties(), 4);
+    /// ```
+    pub fn parties(&self) -> usize {
+        self.parties
+    }
+
+    /// Threads currently waiting in the round being filled; 0 while the barrier drains,
+    /// resets or is broken (BAR-11).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(gilfree::Barrier::new(2).n_waiting(), 0);
+    /// ```
+    pub fn n_waiting(&self) -> usize {
+        let state = self.state.lock();
+        match state.phase {
+            Phase::Filling | Phase::Action => state.count,
+            _ => 0,
+        }
+    }
+
+    /// Whether the barrier is broken (BAR-5).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let barrier = gilfree::Barrier::new(2);
+    /// assert!(!barrier.broken());
+    /// barrier.abort();
+    /// assert!(barrier.broken());
+    /// ```
+    pub fn broken(&self) -> bool {
+        self.state.lock().phase == Phase::Broken
+    }
+
+    /// The default timeout of [`wait`](Barrier::wait), if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(gilfree::Barrier::new(2).timeout(), None);
+    /// ```
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+}
+
+impl fmt::Debug for Barrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.lock();
+        let waiting = match state.phase {
+            Phase::Filling | Phase::Action => state.count,
+            _ => 0,
+        };
+        f.debug_struct("Barrier")
+            .field("parties", &self.parties)
+            .field("n_waiting", &waiting)
+            .field("broken", &(state.phase == Phase::Broken))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Barrier`] with an action and a default timeout. See [`Barrier::builder`].
+#[must_use = "a builder does nothing until build() is called"]
+pub struct BarrierBuilder {
+    parties: usize,
+    action: Option<Action>,
+    timeout: Option<Duration>,
+}
+
+impl BarrierBuilder {
+    /// Runs `action` once per round, in the last thread to arrive, before any thread is
+    /// released (BAR-4).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let barrier = gilfree::Barrier::builder(1).action(|| println!("round done")).build().unwrap();
+    /// barrier.wait().unwrap();
+    /// ```
+    pub fn action(mut self, action: impl Fn() + Send + Sync + 'static) -> Self {
+        self.action = Some(Box::new(action));
+        self
+    }
+
+    /// The default timeout of [`Barrier::wait`] (BAR-9).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let barrier = gilfree::Barrier::builder(2).timeout(Duration::from_millis(10)).build().unwrap();
+    /// assert!(barrier.wait().is_err()); // nobody else came
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Builds the barrier.
+    ///
+    /// # Errors
+    ///
+    /// [`ValueError`] "parties must be > 0" for 0 parties (BAR-1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(gilfree::Barrier::builder(0).build().is_err());
+    /// ```
+    pub fn build(self) -> Result<Barrier, ValueError> {
+        if self.parties == 0 {
+            return Err(ValueError::new("parties must be > 0"));
+        }
+        Ok(Barrier {
+            parties: self.parties,
+            timeout: self.timeout,
+            action: self.action,
+            state: Mutex::new(State {
+                phase: Phase::Filling,
+                count: 0,
+            }),
+            changed: Condvar::new(),
+        })
+    }
+}
+
+impl fmt::Debug for BarrierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BarrierBuilder")
+            .field("parties", &self.parties)
+            .field("action", &self.action.is_some())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}

@@ -1,0 +1,486 @@
+//! `threading.Lock`: a non-reentrant lock that any thread may release.
+
+use super::Wait;
+use super::rt::{self, AtomicU8, Backoff, Condvar, Mutex, Ordering, UnsafeCell};
+use crate::error::RuntimeError;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+/// The lock word of [`RawLock`].
+///
+/// | value | meaning |
+/// |---|---|
+/// | `UNLOCKED` (0) | free |
+/// | `LOCKED` (1) | held; no thread has gone to sleep waiting for it |
+/// | `CONTENDED` (2) | held; threads may be asleep on `wake`, so the release must wake one |
+///
+/// A sleeper always sets `CONTENDED` before sleeping, and re-checks the word under `sleep`;
+/// a release that swaps out `CONTENDED` takes `sleep` before notifying, so no wake-up is lost.
+const UNLOCKED: u8 = 0;
+const LOCKED: u8 = 1;
+const CONTENDED: u8 = 2;
+
+/// The state machine under [`Lock`], [`RLock`](super::RLock) and
+/// [`Condition`](super::Condition): one atomic RMW to acquire, one to release, a mutex and
+/// condition variable for sleeping only when contended.
+pub(crate) struct RawLock {
+    state: AtomicU8,
+    sleep: Mutex<()>,
+    wake: Condvar,
+}
+
+impl RawLock {
+    pub(crate) fn new() -> Self {
+        RawLock {
+            state: AtomicU8::new(UNLOCKED),
+            sleep: Mutex::new(()),
+            wake: Condvar::new(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn try_lock(&self) -> bool {
+        self.state
+            .compare_exchange(UNLOCKED, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    #[inline]
+    pub(crate) fn lock(&self) {
+        if !self.try_lock() {
+            self.lock_slow(None);
+        }
+    }
+
+    /// Acquires within `wait`; `false` when it timed out.
+    #[inline]
+    pub(crate) fn lock_wait(&self, wait: Wait) -> bool {
+        self.try_lock()
+            || match wait {
+                Wait::Never => false,
+                Wait::Until(at) => self.lock_slow(Some(at)),
+                Wait::Forever => self.lock_slow(None),
+            }
+    }
+
+    #[cold]
+    fn lock_slow(&self, deadline: Option<rt::Instant>) -> bool {
+        // Spin briefly while the holder is likely to release soon (nobody sleeping yet).
+        let backoff = Backoff::new();
+        loop {
+            match self.state.load(Ordering::Relaxed) {
+                UNLOCKED => {
+                    if self.try_lock() {
+                        return true;
+                    }
+                }
+                LOCKED if !backoff.is_completed() => backoff.snooze(),
+                _ => break,
+            }
+        }
+        loop {
+            // Announce a sleeper; if the lock was free at that instant, we own it (as
+            // CONTENDED, which at worst costs one needless wake-up on release).
+            if self.state.swap(CONTENDED, Ordering::Acquire) == UNLOCKED {
+                return true;
+            }
+            let mut guard = self.sleep.lock();
+            if self.state.load(Ordering::Relaxed) == CONTENDED
+                && self.wake.wait_until(&mut guard, deadline)
+            {
+                drop(guard);
+                // Timed out: one last attempt, then give up without disturbing the state.
+                return self
+                    .state
+                    .compare_exchange(UNLOCKED, CONTENDED, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok();
+            }
+        }
+    }
+
+    /// Releases; returns `false` (and changes nothing) if it was not locked.
+    #[inline]
+    pub(crate) fn unlock(&self) -> bool {
+        match self.state.swap(UNLOCKED, Ordering::Release) {
+            UNLOCKED => false,
+            LOCKED => true,
+            _ => {
+                self.wake_one();
+                true
+            }
+        }
+    }
+
+    #[cold]
+    fn wake_one(&self) {
+        // Taking `sleep` orders this wake-up after any sleeper's re-check of the word; the
+        // notification itself happens after the mutex is dropped.
+        drop(self.sleep.lock());
+        self.wake.notify_one();
+    }
+
+    #[inline]
+    pub(crate) fn is_locked(&self) -> bool {
+        self.state.load(Ordering::Relaxed) != UNLOCKED
+    }
+}
+
+/// Python's `threading.Lock`: a non-reentrant lock that is not owned — any thread may
+/// [`release`](Lock::release) it.
+///
+/// [`Lock::new()`] is Python's data-less lock. [`Lock::with_value`] is the Rust bonus: the lock
+/// protects a value and its guard dereferences to it (`&mut T`), like `std::sync::Mutex` without
+/// poisoning.
+///
+/// Acquiring returns a [`LockGuard`]; dropping the guard releases the lock — the guard is
+/// Python's `with lock:` block (LOCK-5), and it releases even when the block panics.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::Lock;
+/// use std::sync::Arc;
+///
+/// let counter = Arc::new(Lock::with_value(0u64));
+/// let handles: Vec<_> = (0..4)
+///     .map(|_| {
+///         let counter = Arc::clone(&counter);
+///         std::thread::spawn(move || {
+///             for _ in 0..1000 {
+///                 *counter.acquire() += 1; // acquire, add, release: no lost update
+///             }
+///         })
+///     })
+///     .collect();
+/// for h in handles {
+///     h.join().unwrap();
+/// }
+/// assert_eq!(*counter.acquire(), 4000);
+/// ```
+///
+/// # Timeouts
+///
+/// [`try_acquire`](Lock::try_acquire) never blocks; [`acquire_timeout`](Lock::acquire_timeout)
+/// gives up after the duration (`Duration::ZERO` tries once, `Duration::MAX` waits forever).
+///
+/// # Fairness
+///
+/// None, as in CPython: a releasing thread may re-acquire before a woken waiter. Every waiter
+/// still gets the lock once the holders stop re-acquiring (LOCK-4).
+///
+/// # Memory ordering
+///
+/// Acquiring synchronises with the previous release: everything written before a release is
+/// visible after the next acquire, whichever threads they run on.
+///
+/// # Differences from Python
+///
+/// * `acquire(blocking=False, timeout=t)` and negative timeouts (LOCK-6, LOCK-7) cannot be
+///   written: the three forms are three methods taking a `Duration`.
+/// * [`release`](Lock::release) and [`LockGuard::detach`] exist only on the data-less `Lock<()>`:
+///   on `Lock<T>` a release from another thread while a guard is alive would hand out a second
+///   `&mut T`. A data-carrying lock is released by dropping its guard.
+pub struct Lock<T = ()> {
+    raw: RawLock,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the lock hands out `&mut T` to one guard at a time, so sharing a `Lock<T>` across
+// threads moves `T` between threads but never shares it: `T: Send` is enough, as for
+// `std::sync::Mutex`.
+unsafe impl<T: Send> Sync for Lock<T> {}
+// SAFETY: a `Lock<T>` owns its `T`; sending the lock sends the value.
+unsafe impl<T: Send> Send for Lock<T> {}
+
+impl Lock<()> {
+    /// Creates an unlocked, data-less lock: Python's `threading.Lock()` (LOCK-1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = gilfree::Lock::new();
+    /// assert!(!lock.locked());
+    /// ```
+    pub fn new() -> Self {
+        Lock::with_value(())
+    }
+
+    /// Python's `release()`: unlocks the lock from any thread, not only the one that acquired it
+    /// (LOCK-13). Pair it with [`LockGuard::detach`] or use it to unlock on someone else's behalf.
+    ///
+    /// # Errors
+    ///
+    /// [`RuntimeError`] "release unlocked lock" if the lock is not locked (LOCK-14).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = gilfree::Lock::new();
+    /// lock.acquire().detach(); // stays locked after the guard is gone
+    /// assert!(lock.locked());
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| lock.release().unwrap()); // another thread releases it
+    /// });
+    /// assert!(!lock.locked());
+    /// assert!(lock.release().is_err());
+    /// ```
+    pub fn release(&self) -> Result<(), RuntimeError> {
+        if self.raw.unlock() {
+            Ok(())
+        } else {
+            Err(RuntimeError::new("release unlocked lock"))
+        }
+    }
+}
+
+impl<T> Lock<T> {
+    /// Creates an unlocked lock protecting `value`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let names = gilfree::Lock::with_value(Vec::<String>::new());
+    /// names.acquire().push("ada".into());
+    /// assert_eq!(names.acquire().len(), 1);
+    /// ```
+    pub fn with_value(value: T) -> Self {
+        Lock {
+            raw: RawLock::new(),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Blocks until the lock is acquired; Python's `acquire()` (LOCK-1, LOCK-4). The lock is
+    /// released when the guard is dropped.
+    ///
+    /// Not reentrant: a thread that acquires a lock it already holds waits until another thread
+    /// releases it (LOCK-12) — for a data-carrying lock, forever. Use [`RLock`](super::RLock)
+    /// for re-entry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = gilfree::Lock::with_value(1);
+    /// {
+    ///     let mut guard = lock.acquire();
+    ///     *guard += 1;
+    ///     assert!(lock.locked());
+    /// } // released here
+    /// assert!(!lock.locked());
+    /// ```
+    #[inline]
+    pub fn acquire(&self) -> LockGuard<'_, T> {
+        self.raw.lock();
+        LockGuard::new(self)
+    }
+
+    /// Acquires the lock if it is free, without blocking: Python's `acquire(blocking=False)`
+    /// (LOCK-2, LOCK-3).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = gilfree::Lock::new();
+    /// let guard = lock.try_acquire().expect("free");
+    /// assert!(lock.try_acquire().is_none());
+    /// drop(guard);
+    /// assert!(lock.try_acquire().is_some());
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> Option<LockGuard<'_, T>> {
+        self.raw.try_lock().then(|| LockGuard::new(self))
+    }
+
+    /// Acquires the lock, waiting at most `timeout`: Python's `acquire(timeout=t)`. A free lock
+    /// is taken at once (LOCK-9); `None` after the timeout (LOCK-10), and the lock keeps working
+    /// (LOCK-11). `Duration::ZERO` tries once (LOCK-15).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let lock = gilfree::Lock::new();
+    /// let _held = lock.acquire();
+    /// assert!(lock.acquire_timeout(Duration::from_millis(10)).is_none());
+    /// ```
+    #[inline]
+    pub fn acquire_timeout(&self, timeout: Duration) -> Option<LockGuard<'_, T>> {
+        self.raw
+            .lock_wait(Wait::timeout(timeout))
+            .then(|| LockGuard::new(self))
+    }
+
+    /// Whether the lock is held by some thread right now: Python's `locked()`. The answer may
+    /// be stale by the time the caller looks at it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = gilfree::Lock::new();
+    /// let guard = lock.acquire();
+    /// assert!(lock.locked());
+    /// drop(guard);
+    /// assert!(!lock.locked());
+    /// ```
+    #[inline]
+    pub fn locked(&self) -> bool {
+        self.raw.is_locked()
+    }
+
+    /// Mutable access without locking: `&mut self` already proves exclusivity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut lock = gilfree::Lock::with_value(1);
+    /// *lock.get_mut() = 2;
+    /// assert_eq!(*lock.acquire(), 2);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+
+    /// Consumes the lock and returns the value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = gilfree::Lock::with_value(String::from("x"));
+    /// assert_eq!(lock.into_inner(), "x");
+    /// ```
+    pub fn into_inner(self) -> T {
+        self.data.into_inner()
+    }
+
+    pub(crate) fn raw(&self) -> &RawLock {
+        &self.raw
+    }
+
+    pub(crate) fn data(&self) -> &UnsafeCell<T> {
+        &self.data
+    }
+}
+
+impl Default for Lock<()> {
+    fn default() -> Self {
+        Lock::new()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Lock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Lock");
+        match self.try_acquire() {
+            Some(guard) => {
+                d.field("locked", &false);
+                d.field("value", &&*guard);
+            }
+            None => {
+                d.field("locked", &true);
+            }
+        }
+        d.finish_non_exhaustive()
+    }
+}
+
+/// Holds a [`Lock`]; releases it when dropped. Dereferences to the protected value.
+///
+/// # Examples
+///
+/// ```
+/// let lock = gilfree::Lock::with_value(vec![1, 2]);
+/// let mut guard = lock.acquire();
+/// guard.push(3);
+/// assert_eq!(*guard, [1, 2, 3]);
+/// ```
+#[must_use = "dropping the guard releases the lock at once"]
+pub struct LockGuard<'a, T = ()> {
+    lock: &'a Lock<T>,
+    // Send iff T: Send (the guard may be released on another thread: the lock is unowned),
+    // Sync iff T: Sync (a shared guard shares &T).
+    _marker: PhantomData<&'a mut T>,
+}
+
+impl<'a, T> LockGuard<'a, T> {
+    #[inline]
+    fn new(lock: &'a Lock<T>) -> Self {
+        LockGuard {
+            lock,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl LockGuard<'_, ()> {
+    /// Forgets the guard but keeps the lock held, for a later [`Lock::release`] — possibly
+    /// from another thread. Python's `acquire()` without `with`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = gilfree::Lock::new();
+    /// lock.acquire().detach();
+    /// assert!(lock.locked());
+    /// lock.release().unwrap();
+    /// assert!(!lock.locked());
+    /// ```
+    pub fn detach(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl<T> Deref for LockGuard<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: the guard proves the lock is held, so no other guard can access the value;
+        // the reference lives no longer than the guard.
+        self.lock.data.with(|p| unsafe { &*p })
+    }
+}
+
+impl<T> DerefMut for LockGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as for `deref`, and `&mut self` makes this the only reference handed out
+        // by this guard.
+        self.lock.data.with_mut(|p| unsafe { &mut *p })
+    }
+}
+
+impl<T> Drop for LockGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        // A data-carrying lock cannot be released other than through its guard, so this is
+        // always a real release; on Lock<()> a stray `release()` may have beaten us to it,
+        // which is harmless.
+        self.lock.raw.unlock();
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for LockGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LockGuard").field("value", &**self).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_excludes_and_release_reports_state() {
+        rt::model(|| {
+            let lock = Lock::new();
+            let guard = lock.acquire();
+            assert!(lock.try_acquire().is_none());
+            drop(guard);
+            assert!(lock.release().is_err());
+            lock.acquire().detach();
+            assert!(lock.release().is_ok());
+            assert!(!lock.locked());
+        });
+    }
+}

@@ -1,0 +1,58 @@
+//! Python's `threading` module: locks, conditions, semaphores, events and barriers.
+//!
+//! | Python | gilfree |
+//! |---|---|
+//! | `threading.Lock()` | [`Lock::new()`](Lock::new) (and [`Lock::with_value`] to protect data) |
+//! | `threading.RLock()` | [`RLock::new()`](RLock::new) |
+//! | `threading.Condition(lock=None)` | [`Condition::new()`](Condition::new), [`Condition::with_lock`], [`Condition::with_value`] |
+//! | `threading.Semaphore(n)` | [`Semaphore::new(n)`](Semaphore::new) |
+//! | `threading.BoundedSemaphore(n)` | [`BoundedSemaphore::new(n)`](BoundedSemaphore::new) |
+//! | `threading.Event()` | [`Event::new()`](Event::new) |
+//! | `threading.Barrier(n, action, timeout)` | [`Barrier::new(n)`](Barrier::new), [`Barrier::builder`] |
+//! | `with lock:` | `let _guard = lock.acquire();` — the guard releases on drop |
+
+use super::rt;
+
+mod barrier;
+mod condition;
+mod event;
+mod lock;
+mod rlock;
+mod semaphore;
+
+pub use barrier::{Barrier, BarrierBuilder};
+pub use condition::{Condition, ConditionGuard, ConditionLock};
+pub use event::Event;
+pub use lock::{Lock, LockGuard};
+pub use rlock::{RLock, RLockGuard};
+pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
+
+use rt::Instant;
+use std::time::Duration;
+
+/// How long a blocking call may wait.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Wait {
+    /// Try once, never sleep (`Duration::ZERO`, Python's `blocking=False`).
+    Never,
+    /// Sleep until this instant at the latest.
+    Until(Instant),
+    /// No deadline.
+    Forever,
+}
+
+impl Wait {
+    /// `Duration::ZERO` tries once; a deadline too far to represent (`Duration::MAX`) waits
+    /// forever rather than panicking.
+    #[inline]
+    pub(crate) fn timeout(d: Duration) -> Wait {
+        if d.is_zero() {
+            Wait::Never
+        } else {
+            match rt::deadline_after(d) {
+                Some(at) => Wait::Until(at),
+                None => Wait::Forever,
+            }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! Loom backend: the same names as [`super::native`], on loom's model-checked types.
+//!
+//! Under loom there is no clock. [`now`] is frozen, and a timed wait is an untimed one — a
+//! model that needs a timeout to fire is reported by loom as a deadlock. Inside
+//! [`model_with_timeouts`], every timed wait instead gives its lock up, lets loom schedule any
+//! other thread, takes the lock back and reports a timeout: the model then explores each
+//! notify-versus-timeout interleaving.
+#![allow(dead_code, unused_imports)]
+
+use std::cell::Cell as StdCell;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub(crate) use crossbeam_utils::CachePadded;
+pub(crate) use loom::sync::Arc;
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize};
+pub(crate) use std::sync::atomic::Ordering;
+pub(crate) use std::time::Instant;
+
+/// The frozen clock: the same instant for the whole process.
+pub(crate) fn now() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// Like the native facade: `None` means "forever" (`Duration::MAX` and friends).
+pub(crate) fn deadline_after(d: Duration) -> Option<Instant> {
+    now().checked_add(d)
+}
+
+std::thread_local! {
+    // loom runs every model thread as a coroutine on the thread that called `loom::model`,
+    // so a plain (std) thread-local set around the model is seen by all of its threads.
+    static TIMEOUTS_FIRE: StdCell<bool> = const { StdCell::new(false) };
+}
+
+fn timeouts_fire() -> bool {
+    TIMEOUTS_FIRE.with(|f| f.get())
+}
+
+/// Explores `f` exhaustively (within loom's bounds); timed waits never time out.
+pub(crate) fn model<F: Fn() + Sync + Send + 'static>(f: F) {
+    loom::model(f)
+}
+
+/// Explores `f` with every timed wait reporting a timeout after giving other threads a chance
+/// to run: the notify-versus-timeout races.
+pub(crate) fn model_with_timeouts<F: Fn() + Sync + Send + 'static>(f: F) {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            TIMEOUTS_FIRE.with(|flag| flag.set(false));
+        }
+    }
+    TIMEOUTS_FIRE.with(|flag| flag.set(true));
+    let _reset = Reset;
+    loom::model(f)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutex / Condvar, shaped like parking_lot's (no LockResult, `wait(&mut guard)`).
+
+pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+pub(crate) struct MutexGuard<'a, T> {
+    mutex: &'a loom::sync::Mutex<T>,
+    guard: Option<loom::sync::MutexGuard<'a, T>>,
+}
+
+impl<T> Mutex<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Mutex(loom::sync::Mutex::new(value))
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        MutexGuard {
+            mutex: &self.0,
+            guard: Some(self.0.lock().unwrap_or_else(|e| e.into_inner())),
+        }
+    }
+
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        match self.0.try_lock() {
+            Ok(guard) => Some(MutexGuard {
+                mutex: &self.0,
+                guard: Some(guard),
+            }),
+            Err(_) => None,
+        }
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Mutex")
+    }
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.guard.as_ref().expect("guard present outside a wait")
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.guard.as_mut().expect("guard present outside a wait")
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Condvar(loom::sync::Condvar);
+
+impl Condvar {
+    pub(crate) fn new() -> Self {
+        Condvar(loom::sync::Condvar::new())
+    }
+
+    pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+        let inner = guard.guard.take().expect("guard present");
+        guard.guard = Some(self.0.wait(inner).unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// See the module docs: untimed, unless inside [`model_with_timeouts`].
+    pub(crate) fn wait_until<T>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        deadline: Option<Instant>,
+    ) -> bool {
+        if deadline.is_some() && timeouts_fire() {
+            drop(guard.guard.take());
+            loom::thread::yield_now();
+            guard.guard = Some(guard.mutex.lock().unwrap_or_else(|e| e.into_inner()));
+            true
+        } else {
+            self.wait(guard);
+            false
+        }
+    }
+
+    /// loom's Condvar does not say whether anyone was woken; callers must not depend on it.
+    pub(crate) fn notify_one(&self) -> bool {
+        self.0.notify_one();
+        true
+    }
+
+    pub(crate) fn notify_all(&self) -> usize {
+        self.0.notify_all();
+        0
+    }
+}
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Condvar")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// UnsafeCell
+
+pub(crate) struct UnsafeCell<T>(loom::cell::UnsafeCell<T>);
+
+impl<T> UnsafeCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        UnsafeCell(loom::cell::UnsafeCell::new(value))
+    }
+
+    pub(crate) fn into_inner(self) -> T {
+        self.0.into_inner()
+    }
+
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        self.0.with(f)
+    }
+
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        self.0.with_mut(f)
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        // SAFETY: `&mut self` proves no other access to the cell exists for the returned
+        // borrow's lifetime; loom records the access as a mutable one.
+        self.0.with_mut(|p| unsafe { &mut *p })
+    }
+}
+
+impl<T: Default> Default for UnsafeCell<T> {
+    fn default() -> Self {
+        UnsafeCell::new(T::default())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spinning: none under loom (a spin loop only multiplies the interleavings to explore).
+
+#[derive(Default)]
+pub(crate) struct Backoff;
+
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Backoff
+    }
+    pub(crate) fn spin(&self) {
+        loom::thread::yield_now()
+    }
+    pub(crate) fn snooze(&self) {
+        loom::thread::yield_now()
+    }
+    pub(crate) fn is_completed(&self) -> bool {
+        true
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads
+
+pub(crate) mod thread {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    pub(crate) use loom::thread::{JoinHandle, spawn, yield_now};
+
+    static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+
+    loom::thread_local! {
+        static ID: usize = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A non-zero number unique to the calling (loom) thread.
+    pub(crate) fn current_id() -> usize {
+        ID.with(|id| *id)
+    }
+}
