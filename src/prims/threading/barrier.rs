@@ -248,7 +248,7 @@ impl Barrier {
         wait: Wait,
         index: usize,
     ) -> Result<usize, BrokenBarrierError> {
-        let deadline = match wait {
+        let mut deadline = match wait {
             Wait::Never => {
                 // BAR-13: a zero timeout by a non-last thread breaks the barrier at once.
                 self.break_locked(&mut state);
@@ -265,12 +265,16 @@ impl Barrier {
             }
             if self.changed.wait_until(&mut state, deadline) {
                 match state.phase {
-                    Phase::Filling | Phase::Action => {
+                    // BAR-8: the round is incomplete and our time is up.
+                    Phase::Filling => {
                         self.break_locked(&mut state);
                         return Err(BrokenBarrierError);
                     }
-                    Phase::Draining => return Ok(index),
-                    Phase::Resetting | Phase::Broken => return Err(BrokenBarrierError),
+                    // Every party has arrived; the action decides the round. CPython runs the
+                    // action under the lock, so a waiter's timeout cannot break a full round:
+                    // wait, without a deadline, for its outcome.
+                    Phase::Action => deadline = None,
+                    _ => {}
                 }
             }
         }

@@ -28,6 +28,8 @@ mod sealed {
         fn cond_release_all(&self) -> usize;
         fn cond_restore(&self, saved: usize);
         fn cond_locked(&self) -> bool;
+        /// Whether the calling thread may wait: owns the RLock, or the Lock is locked.
+        fn cond_held(&self) -> bool;
         /// Runs `f` with a pointer to the data. Only called while the lock is held.
         fn cond_with_data<R>(&self, f: impl FnOnce(*mut Self::Data) -> R) -> R;
     }
@@ -54,6 +56,8 @@ pub trait SharedConditionLock {
     fn shared_restore(&self, saved: usize);
     #[doc(hidden)]
     fn shared_locked(&self) -> bool;
+    #[doc(hidden)]
+    fn shared_held(&self) -> bool;
 }
 
 fn wait_of(deadline: Option<super::rt::Instant>) -> Wait {
@@ -82,6 +86,9 @@ impl SharedConditionLock for RLock<()> {
     fn shared_locked(&self) -> bool {
         self.raw().is_locked()
     }
+    fn shared_held(&self) -> bool {
+        self.raw().is_owned()
+    }
 }
 
 impl SharedConditionLock for Lock<()> {
@@ -102,6 +109,10 @@ impl SharedConditionLock for Lock<()> {
         self.raw().lock()
     }
     fn shared_locked(&self) -> bool {
+        self.raw().is_locked()
+    }
+    fn shared_held(&self) -> bool {
+        // An unowned lock: "held" means locked by anyone, as in CPython (COND-4's subtlety).
         self.raw().is_locked()
     }
 }
@@ -130,6 +141,9 @@ impl sealed::Sealed for RLock<()> {
     }
     fn cond_locked(&self) -> bool {
         self.shared_locked()
+    }
+    fn cond_held(&self) -> bool {
+        self.shared_held()
     }
     fn cond_with_data<R>(&self, f: impl FnOnce(*mut ()) -> R) -> R {
         f(unit_ptr())
@@ -160,6 +174,9 @@ where
     }
     fn cond_locked(&self) -> bool {
         (**self).shared_locked()
+    }
+    fn cond_held(&self) -> bool {
+        (**self).shared_held()
     }
     fn cond_with_data<R>(&self, f: impl FnOnce(*mut ()) -> R) -> R {
         f(unit_ptr())
@@ -193,6 +210,10 @@ impl<T> sealed::Sealed for Lock<T> {
     fn cond_locked(&self) -> bool {
         self.raw().is_locked()
     }
+    fn cond_held(&self) -> bool {
+        // Lock<T> has no release() outside its guard: held whenever a guard exists.
+        true
+    }
     fn cond_with_data<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         self.data().with_mut(f)
     }
@@ -207,50 +228,86 @@ struct Waiter {
     wake: Condvar,
 }
 
-/// The FIFO of sleeping waiters (COND-13: CPython wakes in arrival order, and so do we).
-struct WaitQueue {
-    queue: Mutex<VecDeque<Arc<Waiter>>>,
-    /// Length of `queue`. Waiters join only while holding the user's lock, and notifiers hold
-    /// it too, so a notifier that reads 0 here knows nobody is waiting without taking `queue`.
-    len: AtomicUsize,
+/// The sleeping waiters, in arrival order (COND-13: CPython wakes in arrival order, and so do
+/// we), and the notified ones whose wake-up is deferred until the lock is released.
+struct Queue {
+    waiting: VecDeque<Arc<Waiter>>,
+    /// Removed from `waiting` and marked `notified` by a notify, not yet woken. The notifier
+    /// still holds the user's lock, so waking them now would only make them spin on it: they
+    /// are woken when it is released (guard drop, or the notifier's own `wait`).
+    pending: VecDeque<Arc<Waiter>>,
 }
 
-/// How many waiters one notify wakes per pass over the queue mutex.
+struct WaitQueue {
+    queue: Mutex<Queue>,
+    /// Length of `queue.waiting`. Waiters join only while holding the user's lock, and notifiers
+    /// hold it too, so a notifier that reads 0 here knows nobody is waiting without locking.
+    len: AtomicUsize,
+    /// Length of `queue.pending`: a release with nothing pending costs one load.
+    pending: AtomicUsize,
+}
+
+/// How many waiters one pass over the queue mutex wakes (no allocation, short hold times).
 const WAKE_BATCH: usize = 8;
 
 impl WaitQueue {
     fn new() -> Self {
         WaitQueue {
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue {
+                waiting: VecDeque::new(),
+                pending: VecDeque::new(),
+            }),
             len: AtomicUsize::new(0),
+            pending: AtomicUsize::new(0),
         }
     }
 
+    /// Moves up to `n` waiters, oldest first, from `waiting` to `pending`. Called with the
+    /// user's lock held.
     fn notify(&self, n: usize) {
-        let mut remaining = n;
-        while remaining > 0 && self.len.load(Ordering::Relaxed) > 0 {
+        if n == 0 || self.len.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let mut queue = self.queue.lock();
+        let take = n.min(queue.waiting.len());
+        for _ in 0..take {
+            let waiter = queue.waiting.pop_front().expect("counted above");
+            waiter.notified.store(true, Ordering::Relaxed);
+            queue.pending.push_back(waiter);
+        }
+        self.len.store(queue.waiting.len(), Ordering::Relaxed);
+        self.pending.store(queue.pending.len(), Ordering::Relaxed);
+    }
+
+    /// Wakes the pending waiters. Called after the user's lock was released.
+    #[inline]
+    fn wake_pending(&self) {
+        if self.pending.load(Ordering::Relaxed) != 0 {
+            self.wake_pending_slow();
+        }
+    }
+
+    #[cold]
+    fn wake_pending_slow(&self) {
+        loop {
             let mut batch: [Option<Arc<Waiter>>; WAKE_BATCH] = Default::default();
-            let mut taken = 0;
             {
                 let mut queue = self.queue.lock();
-                while taken < WAKE_BATCH && taken < remaining {
-                    let Some(waiter) = queue.pop_front() else {
-                        break;
-                    };
-                    waiter.notified.store(true, Ordering::Relaxed);
-                    batch[taken] = Some(waiter);
-                    taken += 1;
+                for slot in batch.iter_mut() {
+                    match queue.pending.pop_front() {
+                        Some(waiter) => *slot = Some(waiter),
+                        None => break,
+                    }
                 }
-                self.len.store(queue.len(), Ordering::Relaxed);
+                self.pending.store(queue.pending.len(), Ordering::Relaxed);
             }
-            if taken == 0 {
-                break;
+            if batch[0].is_none() {
+                return;
             }
-            // Wake after dropping the queue mutex, so the woken threads do not bump into it.
+            // Notified outside the queue mutex, so the woken threads do not bump into it.
             for waiter in batch.iter().flatten() {
                 waiter.wake.notify_one();
             }
-            remaining -= taken;
         }
     }
 }
@@ -505,23 +562,37 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     /// Releases the lock (every level), sleeps until notified, re-acquires the lock (restoring
     /// every level) and returns `true` if notified, `false` if `deadline` passed.
     fn wait_deadline(&mut self, wait: Wait) -> bool {
+        let cond = self.cond;
+        // Only reachable by releasing the lock behind the guard's back (e.g.
+        // `cond.lock().release()` on the default RLock); Python raises RuntimeError here.
+        assert!(
+            cond.lock.cond_held(),
+            "Condition wait: the calling thread no longer holds the condition's lock \
+             (it was released behind the guard's back)"
+        );
         let deadline = match wait {
             // COND-11: a zero timeout does not block.
             Wait::Never => return false,
             Wait::Until(at) => Some(at),
             Wait::Forever => None,
         };
-        let cond = self.cond;
         let me = Arc::new(Waiter {
             notified: AtomicBool::new(false),
             wake: Condvar::new(),
         });
-        let mut queue = cond.waiters.queue.lock();
-        queue.push_back(Arc::clone(&me));
-        cond.waiters.len.store(queue.len(), Ordering::Relaxed);
-        // Joined the queue while still holding the user's lock, so no notify can slip between
-        // the release below and the sleep.
+        {
+            let mut queue = cond.waiters.queue.lock();
+            queue.waiting.push_back(Arc::clone(&me));
+            cond.waiters
+                .len
+                .store(queue.waiting.len(), Ordering::Relaxed);
+        }
+        // Joined the queue while still holding the user's lock: a notify can only come after
+        // this release, and it marks us `notified` under the queue mutex, which we check
+        // before sleeping.
         let saved = cond.lock.cond_release_all();
+        cond.waiters.wake_pending();
+        let mut queue = cond.waiters.queue.lock();
         let mut notified = me.notified.load(Ordering::Relaxed);
         while !notified {
             let timed_out = me.wake.wait_until(&mut queue, deadline);
@@ -532,10 +603,12 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
         }
         if !notified {
             // Timed out while still queued: leave without consuming anybody's notify.
-            if let Some(i) = queue.iter().position(|w| Arc::ptr_eq(w, &me)) {
-                queue.remove(i);
+            if let Some(i) = queue.waiting.iter().position(|w| Arc::ptr_eq(w, &me)) {
+                queue.waiting.remove(i);
             }
-            cond.waiters.len.store(queue.len(), Ordering::Relaxed);
+            cond.waiters
+                .len
+                .store(queue.waiting.len(), Ordering::Relaxed);
         }
         drop(queue);
         cond.lock.cond_restore(saved);
@@ -544,6 +617,12 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
 
     /// Python's `wait()`: releases the lock — every level of an RLock (COND-8) — sleeps until
     /// notified, and re-acquires it before returning (COND-7).
+    ///
+    /// # Panics
+    ///
+    /// If the lock was released behind the guard's back (`cond.lock().release()` on an
+    /// `RLock<()>`), where Python raises `RuntimeError` "cannot wait on un-acquired lock". The
+    /// timed and predicate forms panic likewise.
     ///
     /// # Examples
     ///
@@ -708,8 +787,10 @@ impl<T> DerefMut for ConditionGuard<'_, Lock<T>> {
 }
 
 impl<L: ConditionLock> Drop for ConditionGuard<'_, L> {
+    #[inline]
     fn drop(&mut self) {
         self.cond.lock.cond_release();
+        self.cond.waiters.wake_pending();
     }
 }
 

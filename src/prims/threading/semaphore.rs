@@ -26,6 +26,8 @@ struct RawSemaphore {
     /// Largest value a release may reach: `initial` for BoundedSemaphore, [`Semaphore::MAX_VALUE`]
     /// otherwise.
     bound: usize,
+    /// BoundedSemaphore (refuses to pass `initial`) rather than Semaphore.
+    bounded: bool,
     initial: usize,
     /// Threads asleep on `wake`; the `SLEEPERS` bit is set exactly while this is non-zero.
     sleepers: Mutex<usize>,
@@ -33,14 +35,15 @@ struct RawSemaphore {
 }
 
 impl RawSemaphore {
-    fn new(value: usize, bound: usize) -> Self {
+    fn new(value: usize, bounded: bool) -> Self {
         assert!(
             value <= Semaphore::MAX_VALUE,
             "semaphore initial value must be <= Semaphore::MAX_VALUE"
         );
         RawSemaphore {
             state: CachePadded::new(AtomicUsize::new(value * ONE)),
-            bound,
+            bound: if bounded { value } else { Semaphore::MAX_VALUE },
+            bounded,
             initial: value,
             sleepers: Mutex::new(0),
             wake: Condvar::new(),
@@ -131,10 +134,10 @@ impl RawSemaphore {
         loop {
             let value = state / ONE;
             if n > self.bound - value.min(self.bound) {
-                return Err(if self.bound == Semaphore::MAX_VALUE {
-                    ValueError::new("semaphore value would exceed Semaphore::MAX_VALUE")
-                } else {
+                return Err(if self.bounded {
                     ValueError::new("Semaphore released too many times")
+                } else {
+                    ValueError::new("semaphore value would exceed Semaphore::MAX_VALUE")
                 });
             }
             match self.state.compare_exchange_weak(
@@ -163,10 +166,10 @@ impl RawSemaphore {
         }
     }
 
-    fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>, bounded: bool) -> fmt::Result {
+    fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct(name);
         d.field("value", &self.value());
-        if bounded {
+        if self.bounded {
             d.field("initial", &self.initial);
         }
         d.finish()
@@ -240,7 +243,7 @@ impl Semaphore {
     /// ```
     pub fn new(value: usize) -> Self {
         Semaphore {
-            raw: RawSemaphore::new(value, Semaphore::MAX_VALUE),
+            raw: RawSemaphore::new(value, false),
         }
     }
 
@@ -276,7 +279,7 @@ impl Semaphore {
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
         self.raw
             .try_acquire()
-            .then_some(SemaphoreGuard { sem: &self.raw })
+            .then(|| SemaphoreGuard { sem: &self.raw })
     }
 
     /// Takes a permit, waiting at most `timeout` (SEM-10).
@@ -292,7 +295,7 @@ impl Semaphore {
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
         self.raw
             .acquire(Wait::timeout(timeout))
-            .then_some(SemaphoreGuard { sem: &self.raw })
+            .then(|| SemaphoreGuard { sem: &self.raw })
     }
 
     /// Python's `release(n)`: adds `n` permits and wakes up to `n` waiting threads (SEM-7).
@@ -337,7 +340,7 @@ impl Default for Semaphore {
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.raw.debug("Semaphore", f, false)
+        self.raw.debug("Semaphore", f)
     }
 }
 
@@ -380,7 +383,7 @@ impl BoundedSemaphore {
     /// ```
     pub fn new(value: usize) -> Self {
         BoundedSemaphore {
-            raw: RawSemaphore::new(value, value),
+            raw: RawSemaphore::new(value, true),
         }
     }
 
@@ -411,7 +414,7 @@ impl BoundedSemaphore {
     pub fn try_acquire(&self) -> Option<SemaphoreGuard<'_>> {
         self.raw
             .try_acquire()
-            .then_some(SemaphoreGuard { sem: &self.raw })
+            .then(|| SemaphoreGuard { sem: &self.raw })
     }
 
     /// Takes a permit, waiting at most `timeout`.
@@ -427,7 +430,7 @@ impl BoundedSemaphore {
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphoreGuard<'_>> {
         self.raw
             .acquire(Wait::timeout(timeout))
-            .then_some(SemaphoreGuard { sem: &self.raw })
+            .then(|| SemaphoreGuard { sem: &self.raw })
     }
 
     /// Adds `n` permits and wakes up to `n` waiters, unless that would take the value above
@@ -483,7 +486,7 @@ impl Default for BoundedSemaphore {
 
 impl fmt::Debug for BoundedSemaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.raw.debug("BoundedSemaphore", f, true)
+        self.raw.debug("BoundedSemaphore", f)
     }
 }
 
