@@ -1,7 +1,7 @@
 //! `threading.Event`: a flag that threads can wait for.
 
 use super::Wait;
-use super::rt::{AtomicUsize, Condvar, Mutex, Ordering};
+use super::rt::{AtomicUsize, Backoff, Condvar, Mutex, Ordering};
 use std::fmt;
 use std::time::Duration;
 
@@ -169,6 +169,14 @@ impl Event {
 
     #[cold]
     fn wait_slow(&self, deadline: Option<super::rt::Instant>) -> bool {
+        // A hand-off is often microseconds away: spin briefly before paying for a sleep.
+        let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            backoff.snooze();
+            if self.is_set() {
+                return true;
+            }
+        }
         let mut generation = self.generation.lock();
         let prev = self.state.fetch_add(SLEEPER, Ordering::Acquire);
         let woken = if prev & SET != 0 {
