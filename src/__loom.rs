@@ -20,7 +20,13 @@ pub fn model<F: Fn() + Sync + Send + 'static>(f: F) {
 /// Like [`model`], but every timed wait times out after letting other threads run: explores
 /// the races between a notify and a timeout.
 pub fn model_with_timeouts<F: Fn() + Sync + Send + 'static>(f: F) {
-    rt::model_with_timeouts(f)
+    rt::model_with_timeouts(None, f)
+}
+
+/// [`model_with_timeouts`] with at most `preemptions` preemptions per execution, unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise: for models with three threads.
+pub fn model_with_timeouts_bounded<F: Fn() + Sync + Send + 'static>(preemptions: usize, f: F) {
+    rt::model_with_timeouts(Some(preemptions), f)
 }
 
 /// loom's own thread, sync and cell types, so models need no direct loom dependency.

@@ -46,17 +46,25 @@ pub(crate) fn model<F: Fn() + Sync + Send + 'static>(f: F) {
 }
 
 /// Explores `f` with every timed wait reporting a timeout after giving other threads a chance
-/// to run: the notify-versus-timeout races.
-pub(crate) fn model_with_timeouts<F: Fn() + Sync + Send + 'static>(f: F) {
+/// to run: the notify-versus-timeout races. `preemptions` bounds the exploration unless
+/// `LOOM_MAX_PREEMPTIONS` is set.
+pub(crate) fn model_with_timeouts<F: Fn() + Sync + Send + 'static>(
+    preemptions: Option<usize>,
+    f: F,
+) {
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
             TIMEOUTS_FIRE.with(|flag| flag.set(false));
         }
     }
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = preemptions;
+    }
     TIMEOUTS_FIRE.with(|flag| flag.set(true));
     let _reset = Reset;
-    loom::model(f)
+    builder.check(f)
 }
 
 // ---------------------------------------------------------------------------------------------
