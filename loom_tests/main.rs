@@ -1,1 +1,43 @@
+//! loom models of gilfree's threading primitives.
+//!
+//! Every model drives the real sources in `src/prims/threading/`, compiled a second time on
+//! loom's types (`gilfree::__loom`; DESIGN.md, "Why the primitives are compiled twice"). loom
+//! runs each model under every interleaving of its threads (within the preemption bound) and
+//! every value a relaxed or acquire load may see, and reports data races on the locks'
+//! `UnsafeCell`s, deadlocks (a lost wake-up leaves a thread asleep for ever) and failed
+//! assertions.
+//!
+//! Run with `cargo test --features loom`. Models stay small: loom allows a handful of threads,
+//! and every thread in a model runs to completion. `LOOM_MAX_PREEMPTIONS` overrides the bounds
+//! set by [`check_bounded`] and [`check_with_timeouts`]; models without one are exhaustive.
 
+mod barrier;
+mod condition;
+mod event;
+mod lock;
+mod rlock;
+mod semaphore;
+
+/// Explores `f` like `gilfree::__loom::model`, with at most `preemptions` preemptions per
+/// execution unless `LOOM_MAX_PREEMPTIONS` says otherwise: for the models with three threads,
+/// whose unbounded state space would take minutes. Timed waits never time out here.
+pub(crate) fn check_bounded<F>(preemptions: usize, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(preemptions);
+    }
+    builder.check(f);
+}
+
+/// Runs `f` under `gilfree::__loom::model_with_timeouts_bounded` (every timed wait times out
+/// after letting the other threads run) with at most `preemptions` preemptions per execution,
+/// unless `LOOM_MAX_PREEMPTIONS` says otherwise.
+pub(crate) fn check_with_timeouts<F>(preemptions: usize, f: F)
+where
+    F: Fn() + Sync + Send + 'static,
+{
+    gilfree::__loom::model_with_timeouts_bounded(preemptions, f);
+}

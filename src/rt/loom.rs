@@ -2,8 +2,8 @@
 //!
 //! Under loom there is no clock. [`now`] is frozen, and a timed wait is an untimed one — a
 //! model that needs a timeout to fire is reported by loom as a deadlock. Inside
-//! [`model_with_timeouts`], every timed wait instead gives its lock up, lets loom schedule any
-//! other thread, takes the lock back and reports a timeout: the model then explores each
+//! [`model_with_timeouts`], every timed wait instead gives its lock up, takes it back (loom
+//! explores every interleaving of that with the other threads) and reports a timeout: the model then explores each
 //! notify-versus-timeout interleaving.
 #![allow(dead_code, unused_imports)]
 
@@ -145,8 +145,10 @@ impl Condvar {
         deadline: Option<Instant>,
     ) -> bool {
         if deadline.is_some() && timeouts_fire() {
+            // Unlock and re-lock: loom explores both orders of this thread's re-lock and the
+            // other threads' steps. (A yield here would always let the other thread's next
+            // step go first, hiding the "timeout fired before the notify" branch.)
             drop(guard.guard.take());
-            loom::thread::yield_now();
             guard.guard = Some(guard.mutex.lock().unwrap_or_else(|e| e.into_inner()));
             true
         } else {
