@@ -7,28 +7,34 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
-/// The phases of one barrier generation (Python's `_state`).
+/// The phases of the barrier's current generation (after Python's `_state`).
 ///
 /// | phase | Python | meaning |
 /// |---|---|---|
 /// | `Filling` | 0 | threads are arriving; `count` of them wait |
-/// | `Action` | — | the last arriver runs the action (outside the lock); nobody is released yet |
-/// | `Draining` | 1 | released threads are leaving; new arrivals wait for the drain (BAR-14) |
+/// | `Action` | — | all arrived; the last arriver runs the action (outside the lock) |
 /// | `Resetting` | -1 | `reset()` broke the waiters, who are leaving; then back to `Filling` |
 /// | `Broken` | -2 | `abort()`, a timeout or a panicking action; every `wait` fails until `reset()` |
+///
+/// Python's draining phase (1) is not needed: the last arriver closes a successful round
+/// itself — `count = 0`, `generation += 1` — and its waiters leave on seeing the generation
+/// change, without touching the state again. A fast thread's next `wait` therefore joins the
+/// next round at once instead of sleeping through a drain, and lockstep (BAR-2, BAR-14) holds
+/// because each round is a distinct generation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
     Filling,
     Action,
-    Draining,
     Resetting,
     Broken,
 }
 
 struct State {
     phase: Phase,
-    /// Threads inside `wait` for the current generation (arrived and not yet left).
+    /// Threads of the current generation inside `wait`.
     count: usize,
+    /// Rounds completed so far; a waiter is released when it moves past its own.
+    generation: u64,
 }
 
 type Action = Box<dyn Fn() + Send + Sync + 'static>;
@@ -184,11 +190,9 @@ impl Barrier {
 
     fn wait_inner(&self, wait: Wait) -> Result<usize, BrokenBarrierError> {
         let mut state = self.state.lock();
-        // BAR-14: the previous round must finish leaving before this one fills.
-        while matches!(
-            state.phase,
-            Phase::Action | Phase::Draining | Phase::Resetting
-        ) {
+        // A full round still running its action, or a reset still letting its waiters out:
+        // this thread belongs to the round after (BAR-14).
+        while matches!(state.phase, Phase::Action | Phase::Resetting) {
             self.changed.wait(&mut state);
         }
         if state.phase == Phase::Broken {
@@ -196,85 +200,96 @@ impl Barrier {
         }
         let index = state.count;
         state.count += 1;
-        let result = if index + 1 == self.parties {
-            self.release(state)
-        } else {
-            self.wait_for_release(state, wait, index)
-        };
-        let mut state = self.state.lock();
-        state.count -= 1;
-        if state.count == 0 && matches!(state.phase, Phase::Draining | Phase::Resetting) {
-            state.phase = Phase::Filling;
-            drop(state);
-            self.changed.notify_all();
+        if index + 1 == self.parties {
+            return self.release(state);
         }
-        result
+        let generation = state.generation;
+        let result = self.wait_for_release(&mut state, wait, generation);
+        if result.is_err() {
+            self.leave(&mut state);
+        }
+        result.map(|()| index)
     }
 
-    /// The last arriver: run the action, then release the round.
+    /// A thread of the current generation leaves without the round completing.
+    fn leave(&self, state: &mut State) {
+        state.count -= 1;
+        if state.count == 0 && state.phase == Phase::Resetting {
+            state.phase = Phase::Filling;
+            self.changed.notify_all();
+        }
+    }
+
+    /// The last arriver: run the action, then close the round.
     fn release<'a>(
         &'a self,
         mut state: super::rt::MutexGuard<'a, State>,
     ) -> Result<usize, BrokenBarrierError> {
-        let index = self.parties - 1;
         if let Some(action) = &self.action {
             state.phase = Phase::Action;
             drop(state);
             let outcome = panic::catch_unwind(AssertUnwindSafe(action));
             state = self.state.lock();
             if let Err(payload) = outcome {
+                // BAR-12: the others get BrokenBarrierError, this thread the action's panic.
                 state.phase = Phase::Broken;
-                // This thread leaves by unwinding, past wait_inner's bookkeeping.
-                state.count -= 1;
+                self.leave(&mut state);
                 drop(state);
                 self.changed.notify_all();
                 panic::resume_unwind(payload);
             }
             if state.phase != Phase::Action {
                 // abort() or reset() while the action ran.
-                drop(state);
+                self.leave(&mut state);
                 return Err(BrokenBarrierError);
             }
         }
-        state.phase = Phase::Draining;
+        state.phase = Phase::Filling;
+        state.count = 0;
+        state.generation = state.generation.wrapping_add(1);
         drop(state);
         self.changed.notify_all();
-        Ok(index)
+        Ok(self.parties - 1)
     }
 
+    /// A non-last arriver: wait until this thread's round completes (`Ok`) or breaks.
     fn wait_for_release(
         &self,
-        mut state: super::rt::MutexGuard<'_, State>,
+        state: &mut super::rt::MutexGuard<'_, State>,
         wait: Wait,
-        index: usize,
-    ) -> Result<usize, BrokenBarrierError> {
+        generation: u64,
+    ) -> Result<(), BrokenBarrierError> {
         let mut deadline = match wait {
             Wait::Never => {
                 // BAR-13: a zero timeout by a non-last thread breaks the barrier at once.
-                self.break_locked(&mut state);
+                self.break_locked(state);
                 return Err(BrokenBarrierError);
             }
             Wait::Until(at) => Some(at),
             Wait::Forever => None,
         };
         loop {
+            // Released first: a round that completed stays completed even if the barrier was
+            // aborted or reset before this thread woke up.
+            if state.generation != generation {
+                return Ok(());
+            }
             match state.phase {
                 Phase::Filling | Phase::Action => {}
-                Phase::Draining => return Ok(index),
                 Phase::Resetting | Phase::Broken => return Err(BrokenBarrierError),
             }
-            if self.changed.wait_until(&mut state, deadline) {
+            if self.changed.wait_until(state, deadline) && state.generation == generation {
                 match state.phase {
-                    // BAR-8: the round is incomplete and our time is up.
+                    // BAR-8: the round is incomplete and this thread's time is up.
                     Phase::Filling => {
-                        self.break_locked(&mut state);
+                        self.break_locked(state);
                         return Err(BrokenBarrierError);
                     }
                     // Every party has arrived; the action decides the round. CPython runs the
                     // action under the lock, so a waiter's timeout cannot break a full round:
                     // wait, without a deadline, for its outcome.
                     Phase::Action => deadline = None,
-                    _ => {}
+                    Phase::Resetting | Phase::Broken => {}
                 }
             }
         }
@@ -300,10 +315,9 @@ impl Barrier {
     pub fn reset(&self) {
         let mut state = self.state.lock();
         if state.count > 0 {
-            match state.phase {
-                Phase::Filling | Phase::Action | Phase::Broken => state.phase = Phase::Resetting,
-                Phase::Draining | Phase::Resetting => {}
-            }
+            // The waiters still inside leave with BrokenBarrierError; the last one out
+            // returns the barrier to Filling.
+            state.phase = Phase::Resetting;
         } else {
             state.phase = Phase::Filling;
         }
@@ -338,7 +352,7 @@ impl Barrier {
     }
 
     /// Threads currently waiting in the round being filled; 0 while the barrier drains,
-    /// resets or is broken (BAR-11).
+    /// is being reset or is broken (BAR-11).
     ///
     /// # Examples
     ///
@@ -349,7 +363,7 @@ impl Barrier {
         let state = self.state.lock();
         match state.phase {
             Phase::Filling | Phase::Action => state.count,
-            _ => 0,
+            Phase::Resetting | Phase::Broken => 0,
         }
     }
 
@@ -384,7 +398,7 @@ impl fmt::Debug for Barrier {
         let state = self.state.lock();
         let waiting = match state.phase {
             Phase::Filling | Phase::Action => state.count,
-            _ => 0,
+            Phase::Resetting | Phase::Broken => 0,
         };
         f.debug_struct("Barrier")
             .field("parties", &self.parties)
@@ -453,6 +467,7 @@ impl BarrierBuilder {
             state: Mutex::new(State {
                 phase: Phase::Filling,
                 count: 0,
+                generation: 0,
             }),
             changed: Condvar::new(),
         })
