@@ -211,23 +211,31 @@ impl<T: Default> Default for UnsafeCell<T> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Spinning: none under loom (a spin loop only multiplies the interleavings to explore).
+// Spinning: one step under loom, so that every spin path (the re-check inside it, and the
+// fall-through to sleeping) is explored without multiplying the interleavings.
 
 #[derive(Default)]
-pub(crate) struct Backoff;
+pub(crate) struct Backoff {
+    steps: StdCell<u32>,
+}
 
 impl Backoff {
     pub(crate) fn new() -> Self {
-        Backoff
+        Backoff::default()
     }
     pub(crate) fn spin(&self) {
-        loom::thread::yield_now()
+        self.step()
     }
     pub(crate) fn snooze(&self) {
-        loom::thread::yield_now()
+        self.step()
+    }
+    fn step(&self) {
+        // No loom::thread::yield_now(): it would always let the other threads' next step run
+        // first (the bias removed from timed waits too); the step is bounded anyway.
+        self.steps.set(self.steps.get() + 1);
     }
     pub(crate) fn is_completed(&self) -> bool {
-        true
+        self.steps.get() >= 1
     }
 }
 

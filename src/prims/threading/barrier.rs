@@ -1,7 +1,7 @@
 //! `threading.Barrier`: a fixed number of threads wait for each other, round after round.
 
 use super::Wait;
-use super::rt::{Condvar, Mutex};
+use super::rt::{AtomicU64, Backoff, Condvar, Mutex, Ordering};
 use crate::error::{BrokenBarrierError, ValueError};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
@@ -83,6 +83,9 @@ pub struct Barrier {
     action: Option<Action>,
     state: Mutex<State>,
     changed: Condvar,
+    /// `state.generation`, published after each completed round for waiters that spin before
+    /// sleeping (a round often completes microseconds after a waiter arrives).
+    completed: AtomicU64,
 }
 
 impl Barrier {
@@ -204,6 +207,17 @@ impl Barrier {
             return self.release(state);
         }
         let generation = state.generation;
+        if !matches!(wait, Wait::Never) {
+            drop(state);
+            let backoff = Backoff::new();
+            while !backoff.is_completed() {
+                backoff.snooze();
+                if self.completed.load(Ordering::Acquire) != generation {
+                    return Ok(index);
+                }
+            }
+            state = self.state.lock();
+        }
         let result = self.wait_for_release(&mut state, wait, generation);
         if result.is_err() {
             self.leave(&mut state);
@@ -247,6 +261,7 @@ impl Barrier {
         state.phase = Phase::Filling;
         state.count = 0;
         state.generation = state.generation.wrapping_add(1);
+        self.completed.store(state.generation, Ordering::Release);
         drop(state);
         self.changed.notify_all();
         Ok(self.parties - 1)
@@ -470,6 +485,7 @@ impl BarrierBuilder {
                 generation: 0,
             }),
             changed: Condvar::new(),
+            completed: AtomicU64::new(0),
         })
     }
 }
