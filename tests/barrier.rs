@@ -2,6 +2,9 @@
 //!
 //! `Barrier(-1)` (BAR-1) cannot be written: `parties` is a `usize`.
 
+mod common;
+
+use common::*;
 use gilfree::{Barrier, BrokenBarrierError, RuntimeError};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -9,42 +12,8 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
-/// Upper bound for anything that should happen "soon"; reaching it means a hang.
-const DEADLINE: Duration = Duration::from_secs(10);
-/// The wait used for timing assertions (CPython's bounds: >= 0.6 t, < 10 t).
-const T: Duration = Duration::from_millis(100);
-/// Generous bound for a call that must not block (the machine may be loaded).
-const AT_ONCE: Duration = Duration::from_secs(1);
-
 static_assertions::assert_impl_all!(Barrier: Send, Sync, std::fmt::Debug);
 static_assertions::assert_impl_all!(BrokenBarrierError: Send, Sync, std::error::Error, Copy);
-
-/// Polls `cond` until it holds; panics after `DEADLINE`.
-fn poll_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// Joins `h`, failing (instead of hanging) if it does not finish within `DEADLINE`.
-fn join_within<R>(h: JoinHandle<R>) -> R {
-    poll_until("a thread to finish", || h.is_finished());
-    match h.join() {
-        Ok(r) => r,
-        Err(payload) => panic::resume_unwind(payload),
-    }
-}
-
-/// CPython's `assertTimeout`: a wait of `t` takes at least 0.6 t and less than 10 t.
-fn assert_timeout(elapsed: Duration, t: Duration) {
-    assert!(
-        elapsed >= t.mul_f64(0.6),
-        "returned too early: {elapsed:?} for {t:?}"
-    );
-    assert!(elapsed < t * 10, "returned too late: {elapsed:?} for {t:?}");
-}
 
 /// Starts a thread running `f` on the barrier and waits until the barrier counts one more
 /// waiter than before.

@@ -7,68 +7,16 @@
 //!   it cannot reach a thread that does not hold the lock. The misuse does not compile.
 //! * COND-14 is Python-only (`notifyAll` alias, repr).
 
+mod common;
+
+use common::*;
 use gilfree::{Condition, Lock, RLock};
 use std::collections::VecDeque;
 use std::panic;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// The timeout used by the timing tests.
-const T: Duration = Duration::from_millis(100);
-
-/// A timeout long enough to mean "forever" in a test, but that still ends a hung test.
-const LONG: Duration = Duration::from_secs(30);
-
-/// CPython's `assertTimeout`: a wait of `t` takes at least `0.6 * t` and less than `10 * t`.
-fn assert_took_about(elapsed: Duration, t: Duration) {
-    assert!(
-        elapsed >= t.mul_f64(0.6),
-        "waited {elapsed:?}, expected at least 0.6 * {t:?}"
-    );
-    assert!(
-        elapsed < t * 10,
-        "waited {elapsed:?}, expected less than 10 * {t:?}"
-    );
-}
-
-/// Polls `done` until it is true; panics after 10 s.
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// CPython's `wait_threads_blocked`: gives `n` threads time to block (or to misbehave).
-/// Callers then assert on state, never on the sleep itself.
-fn let_threads_block(n: u32) {
-    thread::sleep(Duration::from_millis(10) * n.max(5));
-}
-
-/// Runs `body` on its own thread and fails (instead of hanging) if it does not finish in 60 s.
-fn with_watchdog(body: impl FnOnce() + Send + 'static) {
-    let (done_tx, done_rx) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        body();
-        let _ = done_tx.send(());
-    });
-    match done_rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(payload) = worker.join() {
-                panic::resume_unwind(payload);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("deadlock: the test did not finish in 60 s"),
-    }
-}
-
-/// Runs `f` on a new thread and returns its result.
-fn on_other_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    thread::scope(|s| s.spawn(f).join().unwrap())
-}
 
 /// COND-1: the default lock is an RLock: acquire twice, release twice.
 #[test]
@@ -123,7 +71,7 @@ fn default_condition_timed_acquire_by_non_owner_times_out() {
         let guard = cond.acquire_timeout(T);
         let elapsed = start.elapsed();
         assert!(guard.is_none());
-        assert_took_about(elapsed, T);
+        assert_timeout(elapsed, T);
     });
 }
 
@@ -145,7 +93,7 @@ fn with_shared_lock_uses_that_lock() {
     on_other_thread(|| {
         let start = Instant::now();
         assert!(cond.acquire_timeout(T).is_none());
-        assert_took_about(start.elapsed(), T);
+        assert_timeout(start.elapsed(), T);
     });
     lock.release().unwrap();
     let guard = cond.try_acquire();
@@ -163,7 +111,7 @@ fn with_shared_lock_is_not_reentrant() {
     assert!(cond.try_acquire().is_none());
     let start = Instant::now();
     assert!(cond.acquire_timeout(T).is_none());
-    assert_took_about(start.elapsed(), T);
+    assert_timeout(start.elapsed(), T);
 }
 
 /// COND-2 / COND-5 / COND-7: a wait on a condition over a shared Lock releases that lock while
@@ -182,7 +130,7 @@ fn with_shared_lock_wait_releases_and_reacquires_it() {
                 assert!(lock.locked());
             })
         };
-        wait_until("the waiter to wait", || cond.n_waiting() == 1);
+        poll_until("the waiter to wait", || cond.n_waiting() == 1);
         // The plain lock is free while the waiter waits.
         let direct = lock.acquire_timeout(Duration::from_secs(10));
         assert!(direct.is_some());
@@ -216,7 +164,7 @@ fn with_shared_rlock_wait_releases_and_restores_every_level() {
                 assert_eq!(rlock.recursion_count(), 2);
             })
         };
-        wait_until("the waiter to wait", || cond.n_waiting() == 1);
+        poll_until("the waiter to wait", || cond.n_waiting() == 1);
         {
             // The RLock is completely free: this thread takes it at depth 1.
             let guard = rlock
@@ -272,7 +220,7 @@ fn notify_n_scenario(cond: &Arc<Condition>, timed: bool) {
             })
         })
         .collect();
-    wait_until("5 waiters", || cond.n_waiting() == N);
+    poll_until("5 waiters", || cond.n_waiting() == N);
 
     let guard = cond.acquire();
     guard.notify(3);
@@ -285,7 +233,7 @@ fn notify_n_scenario(cond: &Arc<Condition>, timed: bool) {
     );
     released.store(true, Ordering::SeqCst);
     drop(guard);
-    wait_until("3 waiters to return", || woken.load(Ordering::SeqCst) == 3);
+    poll_until("3 waiters to return", || woken.load(Ordering::SeqCst) == 3);
     let_threads_block(N as u32);
     assert_eq!(
         woken.load(Ordering::SeqCst),
@@ -340,7 +288,7 @@ fn notify_all_wakes_everyone() {
                 })
             })
             .collect();
-        wait_until("all waiters", || cond.n_waiting() == N);
+        poll_until("all waiters", || cond.n_waiting() == N);
         cond.acquire().notify_all();
         for w in waiters {
             w.join().unwrap();
@@ -363,7 +311,7 @@ fn wait_timeout_without_notify_returns_false() {
                 let notified = guard.wait_timeout(T);
                 let elapsed = start.elapsed();
                 assert!(!notified);
-                assert_took_about(elapsed, T);
+                assert_timeout(elapsed, T);
             });
         }
     });
@@ -378,7 +326,7 @@ fn wait_timeout_without_notify_returns_false_with_value() {
     let mut guard = cond.acquire();
     let start = Instant::now();
     assert!(!guard.wait_timeout(T));
-    assert_took_about(start.elapsed(), T);
+    assert_timeout(start.elapsed(), T);
     assert_eq!(*guard, 7);
 }
 
@@ -419,7 +367,7 @@ fn lock_is_reacquired_after_notify() {
                 *guard = 2;
             })
         };
-        wait_until("the waiter", || cond.n_waiting() == 1);
+        poll_until("the waiter", || cond.n_waiting() == 1);
         {
             let mut guard = cond.acquire();
             *guard = 1;
@@ -453,7 +401,7 @@ fn wait_on_recursively_held_rlock_releases_all_levels() {
                 assert_eq!(cond.lock().recursion_count(), 2);
             })
         };
-        wait_until("the waiter", || cond.n_waiting() == 1);
+        poll_until("the waiter", || cond.n_waiting() == 1);
         {
             let guard = cond
                 .acquire_timeout(Duration::from_secs(10))
@@ -516,7 +464,7 @@ fn wait_for_rechecks_after_each_wakeup() {
             })
         };
         for _ in 0..3 {
-            wait_until("the waiter to wait", || cond.n_waiting() == 1);
+            poll_until("the waiter to wait", || cond.n_waiting() == 1);
             let mut guard = cond.acquire();
             *guard += 1;
             guard.notify_one();
@@ -588,7 +536,7 @@ fn wait_for_timeout_is_a_total_deadline() {
         stop.store(true, Ordering::SeqCst);
         notifier.join().unwrap();
         assert!(!result);
-        assert_took_about(elapsed, t);
+        assert_timeout(elapsed, t);
         // Woken at least once by the notifier, and the predicate was re-checked each time.
         assert!(calls >= 3, "predicate called {calls} times");
     });
@@ -603,7 +551,7 @@ fn wait_for_timeout_returns_the_last_predicate_value() {
         let setter = {
             let cond = Arc::clone(&cond);
             thread::spawn(move || {
-                wait_until("the waiter", || cond.n_waiting() == 1);
+                poll_until("the waiter", || cond.n_waiting() == 1);
                 *cond.acquire() = true; // no notify
             })
         };
@@ -612,7 +560,7 @@ fn wait_for_timeout_returns_the_last_predicate_value() {
         let result = guard.wait_for_timeout(|ready| *ready, T);
         let elapsed = start.elapsed();
         assert!(result, "the final check sees the change");
-        assert_took_about(elapsed, T);
+        assert_timeout(elapsed, T);
         drop(guard);
         setter.join().unwrap();
     });
@@ -633,7 +581,7 @@ fn wait_for_timeout_false_after_timeout() {
         T,
     );
     assert!(!result);
-    assert_took_about(start.elapsed(), T);
+    assert_timeout(start.elapsed(), T);
     // Once before the wait, once after it timed out.
     assert_eq!(calls, 2);
 }
@@ -686,7 +634,7 @@ fn notify_without_waiters_is_not_remembered() {
     let mut guard = cond.acquire();
     let start = Instant::now();
     assert!(!guard.wait_timeout(Duration::from_millis(50)));
-    assert_took_about(start.elapsed(), Duration::from_millis(50));
+    assert_timeout(start.elapsed(), Duration::from_millis(50));
 }
 
 /// COND-12: `notify(0)` wakes nobody, even with a waiter.
@@ -703,7 +651,7 @@ fn notify_zero_wakes_nobody() {
                 (notified, start.elapsed())
             })
         };
-        wait_until("the waiter", || cond.n_waiting() == 1);
+        poll_until("the waiter", || cond.n_waiting() == 1);
         {
             let guard = cond.acquire();
             guard.notify(0);
@@ -711,7 +659,7 @@ fn notify_zero_wakes_nobody() {
         }
         let (notified, elapsed) = waiter.join().unwrap();
         assert!(!notified);
-        assert_took_about(elapsed, Duration::from_millis(300));
+        assert_timeout(elapsed, Duration::from_millis(300));
     });
 }
 
@@ -731,11 +679,11 @@ fn waiters_are_woken_in_fifo_order() {
                 order2.acquire().push(i);
             }));
             // Let waiter i enter before waiter i + 1 starts.
-            wait_until("the next waiter", || cond.n_waiting() == i + 1);
+            poll_until("the next waiter", || cond.n_waiting() == i + 1);
         }
         for woken in 1..=N {
             cond.acquire().notify_one();
-            wait_until("the woken waiter", || order.acquire().len() == woken);
+            poll_until("the woken waiter", || order.acquire().len() == woken);
         }
         for w in waiters {
             w.join().unwrap();
@@ -759,10 +707,10 @@ fn notify_n_wakes_the_longest_waiters() {
                 guard.push(i);
                 notified
             }));
-            wait_until("the next waiter", || cond.n_waiting() == i + 1);
+            poll_until("the next waiter", || cond.n_waiting() == i + 1);
         }
         cond.acquire().notify(2);
-        wait_until("two woken", || cond.acquire().len() == 2);
+        poll_until("two woken", || cond.acquire().len() == 2);
         {
             let mut woken = cond.acquire().clone();
             woken.sort_unstable();
@@ -905,7 +853,7 @@ fn debug_output_shows_state() {
                 assert!(guard.wait_timeout(LONG));
             })
         };
-        wait_until("the waiter", || cond.n_waiting() == 1);
+        poll_until("the waiter", || cond.n_waiting() == 1);
         let guard = cond.acquire();
         let busy = format!("{cond:?}");
         assert!(busy.contains("locked: true"), "{busy}");

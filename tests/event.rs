@@ -4,54 +4,19 @@
 //! value, `Duration::ZERO`, is tested under EVT-3. EVT-6 (repr, `isSet`, fork) is Python-only;
 //! the Debug output is checked instead.
 
+mod common;
+
+use common::*;
 use gilfree::Event;
-use std::panic;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-/// Upper bound for anything that should happen "soon"; reaching it means a hang.
-const DEADLINE: Duration = Duration::from_secs(10);
-/// The wait used for timing assertions (CPython's bounds: >= 0.6 t, < 10 t).
-const T: Duration = Duration::from_millis(100);
-/// Generous bound for a call that must not block (the machine may be loaded).
-const AT_ONCE: Duration = Duration::from_secs(1);
+/// Lead time for [`let_threads_block_after`]: threads get 150 ms plus 10 ms each to block.
+const BLOCK_LEAD: Duration = Duration::from_millis(150);
 
 static_assertions::assert_impl_all!(Event: Send, Sync, std::fmt::Debug, Default);
-
-/// Polls `cond` until it holds; panics after `DEADLINE`.
-fn poll_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// Gives threads that are known to be about to block the time to actually block. Not used as
-/// synchronisation: every test then asserts on observable state.
-fn let_threads_block(n: u32) {
-    thread::sleep(Duration::from_millis(150) + Duration::from_millis(10) * n);
-}
-
-/// Joins `h`, failing (instead of hanging) if it does not finish within `DEADLINE`.
-fn join_within<R>(h: JoinHandle<R>) -> R {
-    poll_until("a thread to finish", || h.is_finished());
-    match h.join() {
-        Ok(r) => r,
-        Err(payload) => panic::resume_unwind(payload),
-    }
-}
-
-/// CPython's `assertTimeout`: a wait of `t` takes at least 0.6 t and less than 10 t.
-fn assert_timeout(elapsed: Duration, t: Duration) {
-    assert!(
-        elapsed >= t.mul_f64(0.6),
-        "returned too early: {elapsed:?} for {t:?}"
-    );
-    assert!(elapsed < t * 10, "returned too late: {elapsed:?} for {t:?}");
-}
 
 /// Starts `n` threads that each announce themselves through `started`, then run `wait` on the
 /// event; returns once all have announced themselves and had time to block.
@@ -73,7 +38,7 @@ fn start_waiters<R: Send + 'static>(
     poll_until("all waiters to start", || {
         started.load(Ordering::SeqCst) == n
     });
-    let_threads_block(n as u32);
+    let_threads_block_after(BLOCK_LEAD, n as u32);
     handles
 }
 

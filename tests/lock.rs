@@ -10,59 +10,15 @@
 //! * LOCK-16 is Python-only (repr format, weakref, fork, subclassing); the Rust stand-in, a
 //!   `Debug` impl that shows the state, is checked instead.
 
+mod common;
+
+use common::*;
 use gilfree::{Lock, LockGuard, RuntimeError};
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// The timeout used by the timing tests (CPython's tests use 0.5 s; this is faster).
-const T: Duration = Duration::from_millis(100);
-
-/// CPython's `assertTimeout`: a wait of `t` takes at least `0.6 * t` and less than `10 * t`.
-fn assert_took_about(elapsed: Duration, t: Duration) {
-    assert!(
-        elapsed >= t.mul_f64(0.6),
-        "waited {elapsed:?}, expected at least 0.6 * {t:?}"
-    );
-    assert!(
-        elapsed < t * 10,
-        "waited {elapsed:?}, expected less than 10 * {t:?}"
-    );
-}
-
-/// Polls `done` until it is true; panics after 10 s.
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// CPython's `wait_threads_blocked`: gives `n` threads time to block. Callers then assert on
-/// state, never on the sleep itself.
-fn let_threads_block(n: u32) {
-    thread::sleep(Duration::from_millis(10) * n.max(5));
-}
-
-/// Runs `body` on its own thread and fails (instead of hanging) if it does not finish in 60 s.
-fn with_watchdog(body: impl FnOnce() + Send + 'static) {
-    let (done_tx, done_rx) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        body();
-        let _ = done_tx.send(());
-    });
-    match done_rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(payload) = worker.join() {
-                panic::resume_unwind(payload);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("deadlock: the test did not finish in 60 s"),
-    }
-}
 
 /// LOCK-1
 #[test]
@@ -152,7 +108,7 @@ fn contended_acquire_lets_every_waiter_in() {
                 })
             })
             .collect();
-        wait_until("all threads to start", || {
+        poll_until("all threads to start", || {
             started.load(Ordering::SeqCst) == N
         });
         let_threads_block(N as u32);
@@ -305,7 +261,7 @@ fn timed_acquire_of_held_lock_times_out() {
             let guard = lock.acquire_timeout(T);
             let elapsed = start.elapsed();
             assert!(guard.is_none());
-            assert_took_about(elapsed, T);
+            assert_timeout(elapsed, T);
         });
     });
     assert!(lock.locked());
@@ -321,7 +277,7 @@ fn concurrent_timed_acquires_all_time_out() {
             s.spawn(|| {
                 let start = Instant::now();
                 assert!(lock.acquire_timeout(T).is_none());
-                assert_took_about(start.elapsed(), T);
+                assert_timeout(start.elapsed(), T);
             });
         }
     });
@@ -386,7 +342,7 @@ fn lock_is_not_reentrant() {
     let again = lock.acquire_timeout(T);
     let elapsed = start.elapsed();
     assert!(again.is_none());
-    assert_took_about(elapsed, T);
+    assert_timeout(elapsed, T);
     assert!(lock.locked());
 }
 

@@ -10,65 +10,16 @@
 //!   behaviour itself is COND-8, in `tests/condition.rs`.
 //! * RLOCK-9 is Python-only (constructor arguments, repr).
 
+mod common;
+
+use common::*;
 use gilfree::RLock;
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// The timeout used by the timing tests.
-const T: Duration = Duration::from_millis(100);
-
-/// CPython's `assertTimeout`: a wait of `t` takes at least `0.6 * t` and less than `10 * t`.
-fn assert_took_about(elapsed: Duration, t: Duration) {
-    assert!(
-        elapsed >= t.mul_f64(0.6),
-        "waited {elapsed:?}, expected at least 0.6 * {t:?}"
-    );
-    assert!(
-        elapsed < t * 10,
-        "waited {elapsed:?}, expected less than 10 * {t:?}"
-    );
-}
-
-/// Polls `done` until it is true; panics after 10 s.
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// CPython's `wait_threads_blocked`: gives `n` threads time to block. Callers then assert on
-/// state, never on the sleep itself.
-fn let_threads_block(n: u32) {
-    thread::sleep(Duration::from_millis(10) * n.max(5));
-}
-
-/// Runs `body` on its own thread and fails (instead of hanging) if it does not finish in 60 s.
-fn with_watchdog(body: impl FnOnce() + Send + 'static) {
-    let (done_tx, done_rx) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        body();
-        let _ = done_tx.send(());
-    });
-    match done_rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(payload) = worker.join() {
-                panic::resume_unwind(payload);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("deadlock: the test did not finish in 60 s"),
-    }
-}
-
-/// Runs `f` on a new thread and returns its result (for "what does a non-owner see").
-fn on_other_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    thread::scope(|s| s.spawn(f).join().unwrap())
-}
 
 /// LOCK-1 (inherited)
 #[test]
@@ -138,7 +89,7 @@ fn contended_acquire_lets_every_waiter_in() {
                 })
             })
             .collect();
-        wait_until("all threads to start", || {
+        poll_until("all threads to start", || {
             started.load(Ordering::SeqCst) == N
         });
         let_threads_block(N as u32);
@@ -216,7 +167,7 @@ fn timed_acquire_by_non_owner_times_out() {
         let guard = lock.acquire_timeout(T);
         let elapsed = start.elapsed();
         assert!(guard.is_none());
-        assert_took_about(elapsed, T);
+        assert_timeout(elapsed, T);
         assert!(!lock.is_owned());
     });
     assert!(lock.is_owned());
@@ -376,11 +327,11 @@ fn recursion_count_from_waiting_thread() {
                 let _a = lock.acquire();
                 let _b = lock.acquire();
                 held.store(true, Ordering::SeqCst);
-                wait_until("the release signal", || release.load(Ordering::SeqCst));
+                poll_until("the release signal", || release.load(Ordering::SeqCst));
                 assert_eq!(lock.recursion_count(), 2);
             })
         };
-        wait_until("the owner to hold the lock", || held.load(Ordering::SeqCst));
+        poll_until("the owner to hold the lock", || held.load(Ordering::SeqCst));
         assert!(lock.locked());
         assert_eq!(lock.recursion_count(), 0);
         assert!(!lock.is_owned());

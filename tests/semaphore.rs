@@ -9,57 +9,23 @@
 //! * SEM-11 (a negative timeout acts like 0): a `Duration` cannot be negative; the closest
 //!   value, `Duration::ZERO`, is tested under SEM-10.
 
+mod common;
+
+use common::*;
 use gilfree::{BoundedSemaphore, Semaphore, ValueError};
 use proptest::prelude::*;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
-/// Upper bound for anything that should happen "soon"; reaching it means a hang.
-const DEADLINE: Duration = Duration::from_secs(10);
-/// The wait used for timing assertions (CPython's bounds: >= 0.6 t, < 10 t).
-const T: Duration = Duration::from_millis(100);
-/// Generous bound for a call that must not block (the machine may be loaded).
-const AT_ONCE: Duration = Duration::from_secs(1);
+/// Lead time for [`let_threads_block_after`]: threads get 20 ms plus 10 ms each to block.
+const BLOCK_LEAD: Duration = Duration::from_millis(20);
 
 static_assertions::assert_impl_all!(Semaphore: Send, Sync, std::fmt::Debug, Default);
 static_assertions::assert_impl_all!(BoundedSemaphore: Send, Sync, std::fmt::Debug, Default);
 static_assertions::assert_impl_all!(gilfree::SemaphoreGuard<'static>: Send, Sync, std::fmt::Debug);
-
-/// Polls `cond` until it holds; panics after `DEADLINE`.
-fn poll_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// Gives threads that are known to be about to block the time to actually block. Not used as
-/// synchronisation: every test then asserts on observable state.
-fn let_threads_block(n: u32) {
-    thread::sleep(Duration::from_millis(20) + Duration::from_millis(10) * n);
-}
-
-/// Joins `h`, failing (instead of hanging) if it does not finish within `DEADLINE`.
-fn join_within<R>(h: JoinHandle<R>) -> R {
-    poll_until("a thread to finish", || h.is_finished());
-    match h.join() {
-        Ok(r) => r,
-        Err(payload) => panic::resume_unwind(payload),
-    }
-}
-
-/// CPython's `assertTimeout`: a wait of `t` takes at least 0.6 t and less than 10 t.
-fn assert_timeout(elapsed: Duration, t: Duration) {
-    assert!(
-        elapsed >= t.mul_f64(0.6),
-        "returned too early: {elapsed:?} for {t:?}"
-    );
-    assert!(elapsed < t * 10, "returned too late: {elapsed:?} for {t:?}");
-}
 
 /// SEM-1: `Semaphore(0)` is valid (negative values do not compile, see the module docs).
 #[test]
@@ -109,7 +75,7 @@ fn sem2_default_value_is_one() {
     poll_until("the second acquirer to start", || {
         started.load(Ordering::SeqCst)
     });
-    let_threads_block(1);
+    let_threads_block_after(BLOCK_LEAD, 1);
     assert!(!done.load(Ordering::SeqCst), "second acquire did not block");
     drop(first);
     join_within(h);
@@ -259,7 +225,7 @@ fn sem6_blocking_acquire_contended() {
     };
 
     reach(6, 6);
-    let_threads_block(10);
+    let_threads_block_after(BLOCK_LEAD, 10);
     assert_eq!(
         passed.load(Ordering::SeqCst),
         6,
@@ -300,7 +266,7 @@ fn sem7_multirelease() {
     poll_until("all acquirers to start", || {
         started.load(Ordering::SeqCst) == 10
     });
-    let_threads_block(10);
+    let_threads_block_after(BLOCK_LEAD, 10);
     assert_eq!(passed.load(Ordering::SeqCst), 0);
 
     sem.release(7).unwrap();
@@ -309,7 +275,7 @@ fn sem7_multirelease() {
         assert!(now <= 7, "{now} passed after release(7)");
         now == 7
     });
-    let_threads_block(3);
+    let_threads_block_after(BLOCK_LEAD, 3);
     assert_eq!(passed.load(Ordering::SeqCst), 7);
     assert_eq!(sem.value(), 0);
 
@@ -401,7 +367,7 @@ fn sem10_timed_acquire_woken_by_release() {
             })
         };
         poll_until("the acquirer to start", || started.load(Ordering::SeqCst));
-        let_threads_block(1);
+        let_threads_block_after(BLOCK_LEAD, 1);
         assert!(
             !h.is_finished(),
             "acquire_timeout({timeout:?}) returned at value 0"
