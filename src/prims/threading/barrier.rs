@@ -424,6 +424,19 @@ impl fmt::Debug for Barrier {
 }
 
 /// Builds a [`Barrier`] with an action and a default timeout. See [`Barrier::builder`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let barrier = gilfree::Barrier::builder(1)
+///     .timeout(Duration::from_secs(5))
+///     .action(|| println!("everyone is here"))
+///     .build()
+///     .unwrap();
+/// assert_eq!(barrier.wait(), Ok(0));
+/// ```
 #[must_use = "a builder does nothing until build() is called"]
 pub struct BarrierBuilder {
     parties: usize,

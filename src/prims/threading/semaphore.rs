@@ -227,6 +227,16 @@ pub struct Semaphore {
 
 impl Semaphore {
     /// The largest value a semaphore can hold: `usize::MAX / 2`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::Semaphore;
+    ///
+    /// let sem = Semaphore::new(Semaphore::MAX_VALUE);
+    /// assert!(sem.release(1).is_err()); // ValueError: it would pass the cap
+    /// assert_eq!(sem.value(), Semaphore::MAX_VALUE);
+    /// ```
     pub const MAX_VALUE: usize = usize::MAX / ONE;
 
     /// A semaphore with `value` permits (SEM-3). `Semaphore::default()` has 1 (SEM-2).
