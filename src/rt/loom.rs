@@ -257,4 +257,45 @@ pub(crate) mod thread {
     pub(crate) fn current_id() -> usize {
         ID.with(|id| *id)
     }
+
+    /// Spawns a named loom thread.
+    pub(crate) fn spawn_named<F, T>(name: String, f: F) -> std::io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        loom::thread::Builder::new().name(name).spawn(f)
+    }
+
+    /// Under loom, the thread's model id stands in for the OS id.
+    pub(crate) fn native_id() -> u64 {
+        current_id() as u64
+    }
+
+    /// No process behind a model: the main thread's id is unknown.
+    pub(crate) fn main_native_id() -> Option<u64> {
+        None
+    }
+
+    /// A model's threads are all "foreign" to gilfree (dummies), the model's own included.
+    pub(crate) fn is_main() -> bool {
+        false
+    }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Process-wide values and thread-locals
+
+/// Like the native `global!`, on `loom::lazy_static!`: built once per model execution.
+macro_rules! global {
+    ($(#[$meta:meta])* static $name:ident: $ty:ty = $init:expr;) => {
+        loom::lazy_static! {
+            $(#[$meta])*
+            static ref $name: $ty = $init;
+        }
+    };
+}
+pub(crate) use global;
+
+/// loom's thread-locals: dropped when the model thread ends.
+pub(crate) use loom::thread_local;

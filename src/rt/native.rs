@@ -344,9 +344,51 @@ pub(crate) mod thread {
         std::thread::spawn(f)
     }
 
+    /// Spawns a thread whose OS-level name is `name` (Rust's panic messages show it).
+    pub(crate) fn spawn_named<F, T>(name: String, f: F) -> std::io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        std::thread::Builder::new().name(name).spawn(f)
+    }
+
     #[inline]
     pub(crate) fn yield_now() {
         std::thread::yield_now()
+    }
+
+    /// The operating system's id of the calling thread (Linux: `gettid`); elsewhere a number
+    /// unique to the thread.
+    pub(crate) fn native_id() -> u64 {
+        #[cfg(target_os = "linux")]
+        {
+            // SAFETY: gettid(2) takes no arguments, touches no memory and cannot fail.
+            let tid = unsafe { libc::gettid() };
+            tid as u64
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            current_id() as u64
+        }
+    }
+
+    /// The native id of the process's main thread, from any thread (Linux: the main thread's
+    /// tid is the process id). `None` where the platform does not say.
+    pub(crate) fn main_native_id() -> Option<u64> {
+        if cfg!(target_os = "linux") {
+            Some(u64::from(std::process::id()))
+        } else {
+            None
+        }
+    }
+
+    /// Whether the calling thread is the process's main thread.
+    pub(crate) fn is_main() -> bool {
+        match main_native_id() {
+            Some(main) => native_id() == main,
+            None => std::thread::current().name() == Some("main"),
+        }
     }
 
     static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
@@ -369,6 +411,19 @@ pub(crate) mod thread {
         })
     }
 }
+
+/// `rt::global! { static NAME: Type = init; }`: a process-wide value built on first use (under
+/// loom: once per model execution, so no state leaks between executions).
+macro_rules! global {
+    ($(#[$meta:meta])* static $name:ident: $ty:ty = $init:expr;) => {
+        $(#[$meta])*
+        static $name: std::sync::LazyLock<$ty> = std::sync::LazyLock::new(|| $init);
+    };
+}
+pub(crate) use global;
+
+/// Thread-local storage (std's; loom's under loom, dropped when the model thread ends).
+pub(crate) use std::thread_local;
 
 /// Converts a timeout into a deadline; `None` means "wait forever" (also when `now + d` does
 /// not fit in an `Instant`, e.g. `Duration::MAX`).
