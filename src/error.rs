@@ -105,3 +105,98 @@ impl From<BrokenBarrierError> for RuntimeError {
         RuntimeError::new("the barrier is broken")
     }
 }
+
+/// Why [`Thread::join`](crate::Thread::join) returned no value.
+///
+/// Python's `join()` returns `None` whatever happened in the thread, and an exception in the
+/// thread goes to `threading.excepthook` (THR-17). In Rust the thread's value comes back from
+/// `join`, so a panic comes back too, in place of the value — nothing is lost. Rust's panic
+/// hook has already printed the message with the thread's name, as Python's default
+/// `excepthook` prints `Exception in thread <name>:`.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::{JoinError, Thread};
+///
+/// let t = Thread::spawn(|| -> u32 { panic!("out of coffee") });
+/// match t.join() {
+///     Err(JoinError::Panicked { message, .. }) => assert_eq!(message, "out of coffee"),
+///     other => panic!("expected the panic back, got {other:?}"),
+/// }
+/// ```
+#[non_exhaustive]
+pub enum JoinError {
+    /// The thread's function panicked; `message` is the panic's text when it was a string
+    /// (as `panic!` makes), and `payload` is the value `std::panic::resume_unwind` takes.
+    Panicked {
+        /// The thread's name, as `Thread::name` gave it when the thread ended.
+        thread: String,
+        /// The panic message (`"<non-string panic payload>"` if it was no string).
+        message: String,
+        /// The panic payload, to re-raise it with `std::panic::resume_unwind`.
+        payload: Box<dyn std::any::Any + Send + 'static>,
+    },
+    /// Python's `RuntimeError`: a thread cannot join itself (THR-7).
+    Runtime(RuntimeError),
+}
+
+impl JoinError {
+    /// The panic message of a [`JoinError::Panicked`], or the `RuntimeError`'s message.
+    pub fn message(&self) -> &str {
+        match self {
+            JoinError::Panicked { message, .. } => message,
+            JoinError::Runtime(err) => err.message(),
+        }
+    }
+
+    /// Whether the thread panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self, JoinError::Panicked { .. })
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::Panicked {
+                thread, message, ..
+            } => f
+                .debug_struct("Panicked")
+                .field("thread", thread)
+                .field("message", message)
+                .finish_non_exhaustive(),
+            JoinError::Runtime(err) => f.debug_tuple("Runtime").field(err).finish(),
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::Panicked {
+                thread, message, ..
+            } => write!(f, "exception in thread {thread}: {message}"),
+            JoinError::Runtime(err) => err.fmt(f),
+        }
+    }
+}
+
+impl Error for JoinError {}
+
+impl From<RuntimeError> for JoinError {
+    fn from(err: RuntimeError) -> Self {
+        JoinError::Runtime(err)
+    }
+}
+
+/// The text of a panic payload: `panic!("...")` makes a `&str` or a `String`.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_owned()
+    }
+}

@@ -12,6 +12,9 @@
 //! | `threading.BoundedSemaphore(n)` | [`BoundedSemaphore::new(n)`](BoundedSemaphore::new) |
 //! | `threading.Event()` | [`Event::new()`](Event::new) |
 //! | `threading.Barrier(n, action, timeout)` | [`Barrier::new(n)`](Barrier::new), [`Barrier::builder`] |
+//! | `threading.Thread(target=f).start()` | [`Thread::spawn(f)`](Thread::spawn), [`Thread::builder`] |
+//! | `threading.Timer(t, f).start()` | [`Timer::start(t, f)`](Timer::start) |
+//! | `threading.current_thread()`, `enumerate()`, `active_count()`, … | [`threading::current_thread`], [`threading::enumerate`], [`threading::active_count`], … |
 //! | `RuntimeError`, `ValueError`, `BrokenBarrierError` | [`RuntimeError`], [`ValueError`], [`BrokenBarrierError`] |
 //!
 //! Every blocking call has three forms: blocking (`acquire`, `wait`), non-blocking
@@ -58,9 +61,10 @@ mod rt;
 #[doc(hidden)]
 pub mod __loom;
 
-pub use error::{BrokenBarrierError, RuntimeError, ValueError};
+pub use error::{BrokenBarrierError, JoinError, RuntimeError, ValueError};
 pub use native::threading;
 pub use native::threading::{
     Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock, Event,
-    Lock, LockGuard, RLock, RLockGuard, Semaphore, SemaphoreGuard,
+    Lock, LockGuard, RLock, RLockGuard, Semaphore, SemaphoreGuard, Thread, ThreadBuilder,
+    ThreadHandle, Timer,
 };

@@ -1,4 +1,5 @@
-//! Python's `threading` module: locks, conditions, semaphores, events and barriers.
+//! Python's `threading` module: threads, timers, locks, conditions, semaphores, events and
+//! barriers.
 //!
 //! | Python | gilfree |
 //! |---|---|
@@ -9,6 +10,10 @@
 //! | `threading.BoundedSemaphore(n)` | [`BoundedSemaphore::new(n)`](BoundedSemaphore::new) |
 //! | `threading.Event()` | [`Event::new()`](Event::new) |
 //! | `threading.Barrier(n, action, timeout)` | [`Barrier::new(n)`](Barrier::new), [`Barrier::builder`] |
+//! | `threading.Thread(target=f, name=n, daemon=d).start()` | [`Thread::spawn(f)`](Thread::spawn), [`Thread::builder`] |
+//! | `threading.Timer(t, f).start()` | [`Timer::start(t, f)`](Timer::start) |
+//! | `current_thread()`, `main_thread()`, `enumerate()`, `active_count()` | [`current_thread`], [`main_thread`], [`enumerate`], [`active_count`] |
+//! | `get_ident()`, `get_native_id()` | [`get_ident`], [`get_native_id`] |
 //! | `with lock:` | `let _guard = lock.acquire();` — the guard releases on drop |
 
 use super::rt;
@@ -19,6 +24,8 @@ mod event;
 mod lock;
 mod rlock;
 mod semaphore;
+mod thread;
+mod timer;
 
 pub use barrier::{Barrier, BarrierBuilder};
 pub use condition::{Condition, ConditionGuard, ConditionLock};
@@ -26,6 +33,11 @@ pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
+pub use thread::{
+    Thread, ThreadBuilder, ThreadHandle, active_count, current_thread, enumerate, get_ident,
+    get_native_id, join_non_daemon_threads, main_thread,
+};
+pub use timer::Timer;
 
 use rt::Instant;
 use std::time::Duration;

@@ -1,0 +1,843 @@
+//! `threading.Thread` and the module functions that see every thread: `current_thread`,
+//! `main_thread`, `enumerate`, `active_count`, `get_ident`, `get_native_id`.
+
+use super::Wait;
+use super::rt::{self, Arc, Condvar, Mutex};
+use crate::error::{JoinError, RuntimeError, panic_message};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+// ---------------------------------------------------------------------------------------------
+// The registry: every live thread that gilfree knows of (Python's `_active` and `_limbo`).
+
+/// What kind of thread a [`ThreadHandle`] stands for; shown by `Debug` as Python's class name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Started by [`Thread::spawn`] or [`ThreadBuilder::spawn`].
+    Thread,
+    /// Started by [`Timer::start`](super::Timer::start).
+    Timer,
+    /// The process's main thread (`_MainThread`).
+    Main,
+    /// A thread gilfree did not start, seen through `current_thread()` (`_DummyThread`).
+    Dummy,
+}
+
+/// The life of one thread, under [`Shared::life`].
+///
+/// | field | meaning |
+/// |---|---|
+/// | `native_id` | `0` until the thread has run its first instruction and published its OS id |
+/// | `finished` | the thread's function has returned (or panicked); `is_alive()` is false |
+#[derive(Debug, Default)]
+struct Life {
+    native_id: u64,
+    finished: bool,
+}
+
+/// What every handle to one thread shares.
+pub(crate) struct Shared {
+    ident: u64,
+    kind: Kind,
+    daemon: bool,
+    name: Mutex<String>,
+    life: Mutex<Life>,
+    /// Signalled when `native_id` is published and when the thread finishes.
+    changed: Condvar,
+}
+
+impl Shared {
+    fn new(ident: u64, kind: Kind, daemon: bool, name: String, native_id: u64) -> Self {
+        Shared {
+            ident,
+            kind,
+            daemon,
+            name: Mutex::new(name),
+            life: Mutex::new(Life {
+                native_id,
+                finished: false,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn publish_native_id(&self, id: u64) {
+        let mut life = self.life.lock();
+        life.native_id = id;
+        drop(life);
+        self.changed.notify_all();
+    }
+
+    fn finish(&self) {
+        let mut life = self.life.lock();
+        life.finished = true;
+        drop(life);
+        self.changed.notify_all();
+    }
+
+    fn is_finished(&self) -> bool {
+        self.life.lock().finished
+    }
+
+    fn native_id(&self) -> u64 {
+        let mut life = self.life.lock();
+        // A spawned thread publishes its id as its first step; this waits at most that long.
+        let spawned = matches!(self.kind, Kind::Thread | Kind::Timer);
+        while spawned && life.native_id == 0 && !life.finished {
+            self.changed.wait(&mut life);
+        }
+        life.native_id
+    }
+
+    /// Waits until the thread finished; `false` if `wait` ran out first.
+    fn wait_finished(&self, wait: Wait) -> bool {
+        let mut life = self.life.lock();
+        loop {
+            if life.finished {
+                return true;
+            }
+            let deadline = match wait {
+                Wait::Never => return false,
+                Wait::Until(at) => Some(at),
+                Wait::Forever => None,
+            };
+            if self.changed.wait_until(&mut life, deadline) {
+                return life.finished;
+            }
+        }
+    }
+}
+
+struct Registry {
+    /// The `N` of `Thread-N` and `Dummy-N`: one counter for threads, timers and dummies
+    /// (THR-1), as in Python.
+    names: Mutex<u64>,
+    /// Idents are never reused: the next one to hand out.
+    idents: Mutex<u64>,
+    live: Mutex<BTreeMap<u64, Arc<Shared>>>,
+    main: Arc<Shared>,
+}
+
+impl Registry {
+    fn new() -> Self {
+        let main = Arc::new(Shared::new(
+            1,
+            Kind::Main,
+            false,
+            "MainThread".to_owned(),
+            rt::thread::main_native_id().unwrap_or(0),
+        ));
+        let mut live = BTreeMap::new();
+        live.insert(1, Arc::clone(&main));
+        Registry {
+            names: Mutex::new(0),
+            idents: Mutex::new(2),
+            live: Mutex::new(live),
+            main,
+        }
+    }
+
+    fn next_ident(&self) -> u64 {
+        let mut next = self.idents.lock();
+        let ident = *next;
+        *next += 1;
+        ident
+    }
+
+    fn next_name(&self, prefix: &str) -> String {
+        let mut n = self.names.lock();
+        *n += 1;
+        format!("{prefix}-{}", *n)
+    }
+
+    fn register(&self, shared: &Arc<Shared>) {
+        self.live.lock().insert(shared.ident, Arc::clone(shared));
+    }
+
+    fn deregister(&self, ident: u64) {
+        // The removed Arc is dropped after the registry's lock is released.
+        let removed = self.live.lock().remove(&ident);
+        drop(removed);
+    }
+}
+
+rt::global! {
+    static REGISTRY: Registry = Registry::new();
+}
+
+fn registry() -> &'static Registry {
+    &REGISTRY
+}
+
+/// The calling thread's entry, kept in a thread-local. A dummy thread's entry leaves the
+/// registry when its OS thread ends (THR-15).
+struct Current {
+    shared: Arc<Shared>,
+    leave_on_exit: bool,
+}
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        if self.leave_on_exit {
+            registry().deregister(self.shared.ident);
+            self.shared.finish();
+        }
+    }
+}
+
+rt::thread_local! {
+    // Not `const { .. }`: loom's `thread_local!` (edition 2018) does not take it.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static CURRENT: RefCell<Option<Current>> = RefCell::new(None);
+}
+
+fn set_current(shared: Arc<Shared>, leave_on_exit: bool) {
+    // During the thread's own TLS teardown there is no slot left: nothing to record.
+    let _ = CURRENT.try_with(|slot| {
+        *slot.borrow_mut() = Some(Current {
+            shared,
+            leave_on_exit,
+        })
+    });
+}
+
+/// The calling thread's entry if it already has one (a gilfree thread, or a thread that
+/// called `current_thread()` before).
+fn known_current() -> Option<Arc<Shared>> {
+    CURRENT
+        .try_with(|slot| slot.borrow().as_ref().map(|c| Arc::clone(&c.shared)))
+        .ok()
+        .flatten()
+}
+
+fn current_shared() -> Arc<Shared> {
+    if let Some(shared) = known_current() {
+        return shared;
+    }
+    let reg = registry();
+    if rt::thread::is_main() {
+        let main = Arc::clone(&reg.main);
+        if main.life.lock().native_id == 0 {
+            // Where the platform cannot tell the main thread's id from elsewhere.
+            main.publish_native_id(rt::thread::native_id());
+        }
+        set_current(Arc::clone(&main), false);
+        return main;
+    }
+    // A thread gilfree did not start: Python's `_DummyThread` (THR-15), a daemon, alive
+    // until its OS thread ends.
+    let dummy = Arc::new(Shared::new(
+        reg.next_ident(),
+        Kind::Dummy,
+        true,
+        reg.next_name("Dummy"),
+        rt::thread::native_id(),
+    ));
+    // In TLS teardown the slot is gone: hand out the dummy without registering it, since
+    // nothing would remove it again.
+    let registered = CURRENT
+        .try_with(|slot| {
+            *slot.borrow_mut() = Some(Current {
+                shared: Arc::clone(&dummy),
+                leave_on_exit: true,
+            });
+        })
+        .is_ok();
+    if registered {
+        reg.register(&dummy);
+    }
+    dummy
+}
+
+/// The daemon flag a new thread inherits (THR-16): the creator's, without registering the
+/// creator as a dummy thread if it is not known yet (a foreign thread would be a daemon one).
+fn inherited_daemon() -> bool {
+    match known_current() {
+        Some(shared) => shared.daemon,
+        None => !rt::thread::is_main(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ThreadHandle
+
+/// A handle to any thread: what [`current_thread`], [`main_thread`] and [`enumerate`] return,
+/// and what a [`Thread`] derefs to for its getters.
+///
+/// Cheap to clone; two handles compare equal when they name the same thread.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::threading::{self, Thread};
+///
+/// let t = Thread::spawn(|| threading::current_thread());
+/// let seen_inside = t.handle().clone();
+/// let inside = t.join().unwrap();
+/// assert_eq!(inside, seen_inside); // THR-14: current_thread() is the Thread itself
+/// assert!(!inside.is_alive());
+/// ```
+#[derive(Clone)]
+pub struct ThreadHandle {
+    shared: Arc<Shared>,
+}
+
+impl ThreadHandle {
+    /// The thread's name: the one given to [`ThreadBuilder::name`], else `Thread-N` (THR-1);
+    /// `MainThread` for the main thread and `Dummy-N` for threads gilfree did not start.
+    pub fn name(&self) -> String {
+        self.shared.name.lock().clone()
+    }
+
+    /// Renames the thread, at any time (THR-2). Only gilfree's name changes: the name the
+    /// operating system (and Rust's panic messages) show stays the one it started with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let me = gilfree::threading::current_thread();
+    /// let before = me.name();
+    /// me.set_name("renamed");
+    /// assert_eq!(gilfree::threading::current_thread().name(), "renamed");
+    /// me.set_name(before);
+    /// ```
+    pub fn set_name(&self, name: impl Into<String>) {
+        *self.shared.name.lock() = name.into();
+    }
+
+    /// Python's `ident`: a non-zero number unique to this thread for the life of the process
+    /// (THR-3). It stays the same after the thread ends, and is never reused.
+    pub fn ident(&self) -> u64 {
+        self.shared.ident
+    }
+
+    /// The operating system's id for the thread (Linux: its tid, what `top -H` shows), unique
+    /// among live threads (THR-3). A thread that has only just been spawned publishes it as
+    /// its first step; this waits for that step.
+    pub fn native_id(&self) -> u64 {
+        self.shared.native_id()
+    }
+
+    /// Whether the thread is a daemon thread (THR-16). See [`ThreadBuilder::daemon`] for what
+    /// that means in Rust.
+    pub fn daemon(&self) -> bool {
+        self.shared.daemon
+    }
+
+    /// `true` from the moment `spawn` returns until the thread's function has returned or
+    /// panicked, without needing a `join` (THR-4, THR-10). The main thread is always alive;
+    /// a dummy thread is alive until its OS thread ends.
+    pub fn is_alive(&self) -> bool {
+        !self.shared.is_finished()
+    }
+
+    /// Whether this is a thread gilfree did not start (Python's `_DummyThread`, THR-15).
+    pub fn is_dummy(&self) -> bool {
+        self.shared.kind == Kind::Dummy
+    }
+
+    /// Waits until the thread has finished (THR-9: from any number of threads at once).
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError` instead of a deadlock when the thread would wait for itself (THR-7,
+    /// `main_thread().join()` in the main thread included), and for a dummy thread, whose end
+    /// gilfree cannot wait for (THR-15).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = gilfree::Thread::spawn(|| gilfree::threading::current_thread().join());
+    /// let err = t.join().unwrap().unwrap_err();
+    /// assert_eq!(err.message(), "cannot join current thread");
+    /// ```
+    pub fn join(&self) -> Result<(), RuntimeError> {
+        self.check_joinable()?;
+        self.shared.wait_finished(Wait::Forever);
+        Ok(())
+    }
+
+    /// Waits at most `timeout` for the thread to finish; `Ok(true)` once it has (THR-8).
+    /// `Duration::ZERO` polls.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Self::join): joining oneself or a dummy thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::{Event, Thread};
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// let go = Arc::new(Event::new());
+    /// let t = Thread::spawn({
+    ///     let go = Arc::clone(&go);
+    ///     move || go.wait()
+    /// });
+    /// assert_eq!(t.join_timeout(Duration::from_millis(10)), Ok(false)); // still running
+    /// assert!(t.is_alive());
+    /// go.set();
+    /// assert_eq!(t.join_timeout(Duration::MAX), Ok(true));
+    /// assert!(!t.is_alive());
+    /// ```
+    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, RuntimeError> {
+        self.check_joinable()?;
+        Ok(self.shared.wait_finished(Wait::timeout(timeout)))
+    }
+
+    fn check_joinable(&self) -> Result<(), RuntimeError> {
+        // Python's `_DummyThread.join` refuses before anything else, itself included.
+        if self.shared.kind == Kind::Dummy {
+            return Err(RuntimeError::new("cannot join a dummy thread"));
+        }
+        if known_current().is_some_and(|me| Arc::ptr_eq(&me, &self.shared))
+            || (self.shared.kind == Kind::Main && rt::thread::is_main())
+        {
+            return Err(RuntimeError::new("cannot join current thread"));
+        }
+        Ok(())
+    }
+}
+
+impl PartialEq for ThreadHandle {
+    fn eq(&self, other: &Self) -> bool {
+        self.shared.ident == other.shared.ident
+    }
+}
+
+impl Eq for ThreadHandle {}
+
+impl std::hash::Hash for ThreadHandle {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.shared.ident.hash(state)
+    }
+}
+
+/// Python's repr: `<Thread(Thread-1, started 4242)>`, `<Thread(Thread-1, stopped 4242)>`,
+/// `<_MainThread(MainThread, started 4240)>`, `<_DummyThread(Dummy-2, started daemon 4250)>`.
+impl fmt::Debug for ThreadHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let class = match self.shared.kind {
+            Kind::Thread => "Thread",
+            Kind::Timer => "Timer",
+            Kind::Main => "_MainThread",
+            Kind::Dummy => "_DummyThread",
+        };
+        let (native_id, finished) = {
+            let life = self.shared.life.lock();
+            (life.native_id, life.finished)
+        };
+        let status = if finished { "stopped" } else { "started" };
+        let daemon = if self.shared.daemon { " daemon" } else { "" };
+        write!(f, "<{class}({}, {status}{daemon}", self.name())?;
+        if native_id != 0 {
+            write!(f, " {native_id}")?;
+        }
+        f.write_str(")>")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thread<T>
+
+/// Python's `threading.Thread`: a thread with a name, an ident, a daemon flag, `is_alive()`,
+/// and joins with a timeout — whose function's value (or panic) comes back from [`join`].
+///
+/// `spawn` is Python's `Thread(target=f)` followed by `start()`: when it returns, the thread
+/// has its ident, `is_alive()` is true and it is in [`enumerate`] (THR-4).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::Thread;
+///
+/// let t = Thread::builder().name("adder").spawn(|| 2 + 2).unwrap();
+/// assert_eq!(t.name(), "adder");
+/// assert_eq!(t.join().unwrap(), 4);
+/// ```
+///
+/// # Differences from Python
+///
+/// * Creating and starting are one step, so `start()` twice (THR-5) and `join()` before
+///   `start()` (THR-6) cannot be written, and the daemon flag cannot change after the start
+///   (THR-16).
+/// * [`join`](Self::join) consumes the handle and returns the function's value, or its panic
+///   as [`JoinError::Panicked`]. Rust's panic hook prints the panic first, naming the thread,
+///   as Python's `excepthook` does (THR-17). [`join_timeout`](Self::join_timeout) borrows, so
+///   many threads may wait at once (THR-9).
+/// * Dropping a `Thread` detaches it: it keeps running, as a Python thread object that nobody
+///   references any more.
+/// * Daemon threads: see [`ThreadBuilder::daemon`].
+///
+/// [`join`]: Self::join
+#[must_use = "dropping a Thread detaches it; join() waits for it and returns its value"]
+pub struct Thread<T> {
+    handle: ThreadHandle,
+    os: rt::thread::JoinHandle<std::thread::Result<T>>,
+}
+
+impl Thread<()> {
+    /// Starts building a thread with a name and a daemon flag.
+    pub fn builder() -> ThreadBuilder {
+        ThreadBuilder::new()
+    }
+}
+
+impl<T: Send + 'static> Thread<T> {
+    /// Starts `f` on a new thread named `Thread-N`, with the creator's daemon flag.
+    ///
+    /// # Panics
+    ///
+    /// If the operating system cannot create a thread, as `std::thread::spawn` does; use
+    /// [`ThreadBuilder::spawn`] to get the `io::Error` instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = gilfree::Thread::spawn(|| "done");
+    /// assert_eq!(t.join().unwrap(), "done");
+    /// ```
+    pub fn spawn<F>(f: F) -> Thread<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        ThreadBuilder::new()
+            .spawn(f)
+            .expect("failed to spawn thread")
+    }
+}
+
+impl<T> Thread<T> {
+    /// Waits for the thread to finish and returns its function's value.
+    ///
+    /// # Errors
+    ///
+    /// [`JoinError::Panicked`] if the function panicked (the payload comes back with it);
+    /// [`JoinError::Runtime`] if the calling thread is this thread (THR-7) — the handle must
+    /// have been sent into the thread itself — instead of a deadlock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = gilfree::Thread::spawn(|| (1..=10).sum::<u32>());
+    /// assert_eq!(t.join().unwrap(), 55);
+    /// ```
+    pub fn join(self) -> Result<T, JoinError> {
+        self.handle.check_joinable()?;
+        let thread = self.handle.name();
+        match self.os.join() {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(payload)) | Err(payload) => Err(JoinError::Panicked {
+                thread,
+                message: panic_message(&*payload),
+                payload,
+            }),
+        }
+    }
+
+    /// Waits at most `timeout` for the thread to finish; `Ok(true)` once it has. The value
+    /// stays for [`join`](Self::join). See [`ThreadHandle::join_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// `RuntimeError` when called from the thread itself (THR-7).
+    pub fn join_timeout(&self, timeout: Duration) -> Result<bool, RuntimeError> {
+        self.handle.join_timeout(timeout)
+    }
+
+    /// The handle that [`current_thread`] returns inside the thread and [`enumerate`] lists.
+    pub fn handle(&self) -> &ThreadHandle {
+        &self.handle
+    }
+
+    /// See [`ThreadHandle::name`].
+    pub fn name(&self) -> String {
+        self.handle.name()
+    }
+
+    /// See [`ThreadHandle::ident`].
+    pub fn ident(&self) -> u64 {
+        self.handle.ident()
+    }
+
+    /// See [`ThreadHandle::native_id`].
+    pub fn native_id(&self) -> u64 {
+        self.handle.native_id()
+    }
+
+    /// See [`ThreadHandle::daemon`].
+    pub fn daemon(&self) -> bool {
+        self.handle.daemon()
+    }
+
+    /// See [`ThreadHandle::is_alive`].
+    pub fn is_alive(&self) -> bool {
+        self.handle.is_alive()
+    }
+}
+
+impl<T> fmt::Debug for Thread<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.handle.fmt(f)
+    }
+}
+
+/// Builds a [`Thread`]: Python's `Thread(name=..., daemon=...)`.
+///
+/// # Examples
+///
+/// ```
+/// let t = gilfree::Thread::builder()
+///     .name("downloader")
+///     .daemon(true)
+///     .spawn(|| gilfree::threading::current_thread().name())
+///     .unwrap();
+/// assert!(t.daemon());
+/// assert_eq!(t.join().unwrap(), "downloader");
+/// ```
+#[derive(Debug, Default, Clone)]
+#[must_use = "a builder does nothing until spawn() is called"]
+pub struct ThreadBuilder {
+    name: Option<String>,
+    daemon: Option<bool>,
+}
+
+impl ThreadBuilder {
+    /// A builder with Python's defaults: name `Thread-N`, the creator's daemon flag.
+    pub fn new() -> Self {
+        ThreadBuilder::default()
+    }
+
+    /// The thread's name (THR-1); names need not be unique (THR-2). An empty name gets
+    /// `Thread-N`, as in Python.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Python's daemon flag (THR-16); without this call the thread inherits the creating
+    /// thread's flag: `false` from the main thread or a non-daemon thread, `true` from a daemon
+    /// thread or a thread gilfree did not start (a dummy thread is a daemon, as in Python).
+    ///
+    /// # Differences from Python
+    ///
+    /// Python waits for every non-daemon thread before the interpreter exits. A Rust process
+    /// ends when `main` returns, whatever threads still run, daemon or not; call
+    /// [`join_non_daemon_threads`] at the end of `main` for Python's behaviour.
+    pub fn daemon(mut self, daemon: bool) -> Self {
+        self.daemon = Some(daemon);
+        self
+    }
+
+    /// Starts `f` on the new thread.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error when it cannot create a thread; nothing is registered
+    /// then.
+    pub fn spawn<F, T>(self, f: F) -> io::Result<Thread<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawn_kind(Kind::Thread, f)
+    }
+
+    pub(crate) fn spawn_kind<F, T>(self, kind: Kind, f: F) -> io::Result<Thread<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let reg = registry();
+        let name = match self.name {
+            Some(name) if !name.is_empty() => name,
+            _ => reg.next_name("Thread"),
+        };
+        let daemon = self.daemon.unwrap_or_else(inherited_daemon);
+        let shared = Arc::new(Shared::new(reg.next_ident(), kind, daemon, name.clone(), 0));
+        // Registered before the thread runs, so that when spawn returns the thread is alive
+        // and listed (THR-4) even if it has not been scheduled yet.
+        reg.register(&shared);
+        let inside = Arc::clone(&shared);
+        // The OS refuses names with NUL bytes; gilfree's own name keeps them.
+        let os_name = name.replace('\0', "\u{FFFD}");
+        let spawned = rt::thread::spawn_named(os_name, move || {
+            inside.publish_native_id(rt::thread::native_id());
+            set_current(Arc::clone(&inside), false);
+            // THR-18: `f` (and everything it captured) is consumed here, before the thread
+            // is marked finished.
+            let outcome = catch_unwind(AssertUnwindSafe(f));
+            registry().deregister(inside.ident);
+            inside.finish();
+            outcome
+        });
+        match spawned {
+            Ok(os) => Ok(Thread {
+                handle: ThreadHandle { shared },
+                os,
+            }),
+            Err(err) => {
+                reg.deregister(shared.ident);
+                Err(err)
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Module functions
+
+/// Python's `threading.current_thread()`: the calling thread's handle (THR-14). A thread that
+/// gilfree did not start (`std::thread`, libtest's test threads) gets a dummy entry named
+/// `Dummy-N`, a daemon, listed by [`enumerate`] until its OS thread ends (THR-15). The main
+/// thread is `MainThread` (THR-13).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::threading;
+///
+/// let t = gilfree::Thread::builder()
+///     .name("worker")
+///     .spawn(|| threading::current_thread().name())
+///     .unwrap();
+/// assert_eq!(t.join().unwrap(), "worker");
+///
+/// let foreign = std::thread::spawn(|| threading::current_thread());
+/// let dummy = foreign.join().unwrap();
+/// assert!(dummy.is_dummy() && dummy.daemon() && dummy.name().starts_with("Dummy-"));
+/// ```
+pub fn current_thread() -> ThreadHandle {
+    ThreadHandle {
+        shared: current_shared(),
+    }
+}
+
+/// Python's `threading.main_thread()`: the thread the process started with, `MainThread`,
+/// from any thread (THR-13).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::threading;
+///
+/// let main = threading::main_thread();
+/// assert_eq!(main.name(), "MainThread");
+/// assert!(main.is_alive());
+/// // A doctest runs on its process's main thread (THR-13):
+/// assert_eq!(threading::current_thread(), main);
+/// assert_eq!(threading::get_ident(), main.ident());
+/// assert_eq!(main.join().unwrap_err().message(), "cannot join current thread"); // THR-7
+/// // Elsewhere, it is someone else:
+/// let elsewhere = gilfree::Thread::spawn(|| threading::main_thread() != threading::current_thread());
+/// assert!(elsewhere.join().unwrap());
+/// ```
+pub fn main_thread() -> ThreadHandle {
+    ThreadHandle {
+        shared: Arc::clone(&registry().main),
+    }
+}
+
+/// Python's `threading.enumerate()`: every live thread — the main thread, the threads that
+/// gilfree started and that have not finished, and the dummy threads that are still running —
+/// in the order they became known (THR-11, THR-12).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::threading;
+///
+/// let t = gilfree::Thread::spawn(|| ());
+/// let listed = threading::enumerate().contains(t.handle()) || !t.is_alive();
+/// assert!(listed);
+/// t.join().unwrap();
+/// let me = threading::current_thread();
+/// assert!(threading::enumerate().contains(&me));
+/// ```
+pub fn enumerate() -> Vec<ThreadHandle> {
+    registry()
+        .live
+        .lock()
+        .values()
+        .map(|shared| ThreadHandle {
+            shared: Arc::clone(shared),
+        })
+        .collect()
+}
+
+/// Python's `threading.active_count()`: `enumerate().len()`, without building the list
+/// (THR-12).
+///
+/// # Examples
+///
+/// ```
+/// assert!(gilfree::threading::active_count() >= 1); // the main thread is always there
+/// ```
+pub fn active_count() -> usize {
+    registry().live.lock().len()
+}
+
+/// Python's `threading.get_ident()`: `current_thread().ident()`.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::threading;
+/// assert_eq!(threading::get_ident(), threading::current_thread().ident());
+/// ```
+pub fn get_ident() -> u64 {
+    current_shared().ident
+}
+
+/// Python's `threading.get_native_id()`: the operating system's id of the calling thread.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::threading;
+/// assert_eq!(threading::get_native_id(), threading::current_thread().native_id());
+/// ```
+pub fn get_native_id() -> u64 {
+    rt::thread::native_id()
+}
+
+/// Joins every live non-daemon thread that gilfree started, including those started while it
+/// waits: what Python's interpreter does before it exits. Call it at the end of `main` for
+/// Python's behaviour (a Rust process otherwise ends when `main` returns). Returns how many
+/// threads it waited for.
+///
+/// Threads are joined through their handles, so their values stay for [`Thread::join`].
+///
+/// # Examples
+///
+/// ```
+/// let t = gilfree::Thread::builder().daemon(false).spawn(|| ()).unwrap();
+/// gilfree::threading::join_non_daemon_threads();
+/// assert!(!t.is_alive());
+/// ```
+pub fn join_non_daemon_threads() -> usize {
+    let me = known_current();
+    let mut joined = 0;
+    loop {
+        let pending: Vec<ThreadHandle> = enumerate()
+            .into_iter()
+            .filter(|t| {
+                matches!(t.shared.kind, Kind::Thread | Kind::Timer)
+                    && !t.shared.daemon
+                    && !me.as_ref().is_some_and(|me| Arc::ptr_eq(me, &t.shared))
+            })
+            .collect();
+        if pending.is_empty() {
+            return joined;
+        }
+        for t in pending {
+            t.shared.wait_finished(Wait::Forever);
+            joined += 1;
+        }
+    }
+}
