@@ -17,6 +17,8 @@ mod event;
 mod lock;
 mod rlock;
 mod semaphore;
+mod thread;
+mod timer;
 
 /// Explores `f` like `gilfree::__loom::model`, with at most `preemptions` preemptions per
 /// execution unless `LOOM_MAX_PREEMPTIONS` says otherwise: for the models with three threads,

@@ -3,8 +3,9 @@
 //! data allows), plus runtime checks that the primitives really cross threads.
 
 use gilfree::{
-    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, ConditionGuard, Event, Lock,
-    LockGuard, RLock, RLockGuard, RuntimeError, Semaphore, SemaphoreGuard, ValueError,
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, ConditionGuard, Event, JoinError,
+    Lock, LockGuard, RLock, RLockGuard, RuntimeError, Semaphore, SemaphoreGuard, Thread,
+    ThreadBuilder, ThreadHandle, Timer, ValueError,
 };
 use static_assertions::{assert_impl_all, assert_not_impl_any};
 use std::cell::Cell;
@@ -29,6 +30,14 @@ assert_impl_all!(Semaphore: Send, Sync);
 assert_impl_all!(BoundedSemaphore: Send, Sync);
 assert_impl_all!(Event: Send, Sync);
 assert_impl_all!(Barrier: Send, Sync);
+// Thread handles cross threads (THR-9: joined from many threads at once).
+assert_impl_all!(Thread<u8>: Send, Sync, std::fmt::Debug);
+assert_impl_all!(Thread<Cell<u8>>: Send); // the value only moves to the joiner
+assert_impl_all!(ThreadHandle: Send, Sync, Clone, Eq, std::hash::Hash, std::fmt::Debug);
+assert_impl_all!(ThreadBuilder: Send, Sync, Clone, std::fmt::Debug);
+assert_impl_all!(Timer: Send, Sync, std::fmt::Debug);
+// A JoinError carries the panic payload (Box<dyn Any + Send>): Send, not Sync.
+assert_impl_all!(JoinError: Send, Error, From<RuntimeError>);
 
 // All types implement Debug (missing_debug_implementations is a crate lint; check the public
 // guards too).

@@ -1,0 +1,56 @@
+//! Models of `Thread`: the value hand-off through `join`, and `join_timeout` racing the
+//! thread's completion.
+
+use crate::{check_bounded, check_with_timeouts};
+use gilfree::__loom::model;
+use gilfree::__loom::threading::{self, Thread};
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// THR-4, THR-10, THR-11: the value comes back from `join`; once joined, the thread is dead
+/// and unlisted, whatever the interleaving of its end with the caller's checks.
+#[test]
+fn join_returns_the_value_and_the_thread_is_gone() {
+    model(|| {
+        let t = Thread::spawn(|| 42_u32);
+        let handle = t.handle().clone();
+        assert_eq!(t.join().unwrap(), 42);
+        assert!(!handle.is_alive());
+        assert!(!threading::enumerate().contains(&handle));
+    });
+}
+
+/// THR-8: `join_timeout` racing the end of the thread, with the timeout able to fire at every
+/// point: `Ok(true)` only once the function's effects are visible and the thread is dead;
+/// `Ok(false)` leaves it joinable.
+#[test]
+fn join_timeout_races_completion() {
+    check_with_timeouts(3, || {
+        let done = Arc::new(AtomicBool::new(false));
+        let t = {
+            let done = Arc::clone(&done);
+            Thread::spawn(move || done.store(true, Ordering::Relaxed))
+        };
+        if t.join_timeout(Duration::from_millis(5)).unwrap() {
+            assert!(done.load(Ordering::Relaxed), "finished before its effect");
+            assert!(!t.is_alive());
+        }
+        t.join().unwrap();
+        assert!(done.load(Ordering::Relaxed));
+    });
+}
+
+/// THR-9: two joiners of one thread both return (no lost wake-up between the finishing
+/// thread's notify and a joiner's sleep). Three threads: bounded to two preemptions.
+#[test]
+fn two_joiners_both_return() {
+    check_bounded(2, || {
+        let t = Thread::spawn(|| ());
+        let handle = t.handle().clone();
+        let other = Thread::spawn(move || handle.join().unwrap());
+        t.handle().join().unwrap();
+        other.join().unwrap();
+        t.join().unwrap();
+    });
+}
