@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Print the medians and the gilfree/peer ratios of `cargo bench --bench threading`.
+"""Print the medians and the gilfree/peer ratios of `cargo bench` (benches threading, thread).
 
 Usage: python3 benches/ratios.py [CRITERION_DIR]   (default: target/criterion)
 
@@ -82,6 +82,17 @@ for n in (2, 4):
         (f"Barrier / std Barrier ({n} threads, per round)",
          f"barrier/rounds/{n}threads/gilfree_Barrier",
          f"barrier/rounds/{n}threads/std_Barrier", 1.0))
+
+RATIOS += [
+    # Thread-N names come from a counter; std's unnamed threads are the fair peer, and the
+    # named pair shows the cost of the OS-level name.
+    ("Thread / std::thread (spawn + join)",
+     "thread/spawn_join/gilfree_Thread", "thread/spawn_join/std_thread_named", 1.1),
+    ("Thread named / std::thread named (spawn + join)",
+     "thread/spawn_join/gilfree_Thread_named", "thread/spawn_join/std_thread_named", 1.1),
+    ("Thread / unnamed std::thread (spawn + join)",
+     "thread/spawn_join/gilfree_Thread", "thread/spawn_join/std_thread", None),
+]
 
 # (id, maximum nanoseconds or None): absolute times of calls that must not block or sleep.
 NO_WAITERS = [

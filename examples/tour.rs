@@ -6,11 +6,13 @@
 //! way Python's `repr()` does. Every claim printed is also asserted, so the tour doubles as a
 //! smoke test: if a primitive misbehaves, the tour panics.
 //!
-//! Threads come from `std::thread` (Python's `threading.Thread(target=...)`); `thread::scope`
-//! is the closest thing to "start them all, then join them all".
+//! It starts with `Thread` and `Timer` (the book's first chapters); the later sections use
+//! `std::thread::scope` where "start them all, then join them all" reads best.
 
+use gilfree::threading;
 use gilfree::{
-    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, Lock, RLock, Semaphore,
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, JoinError, Lock, RLock,
+    Semaphore, Thread, Timer,
 };
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -26,6 +28,8 @@ fn main() {
     let started = Instant::now();
     // One entry per section; later parts of the book (threads, queues, executors) append here.
     let sections: &[(&str, fn())] = &[
+        ("Thread — threading.Thread", thread_section),
+        ("Timer — threading.Timer", timer),
         ("Lock — threading.Lock", lock),
         ("RLock — threading.RLock", rlock),
         ("Condition — threading.Condition", condition),
@@ -55,6 +59,78 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
         thread::sleep(Duration::from_millis(1));
     }
+}
+
+/// `threading.Thread`: names, is_alive, join with a timeout, enumerate, the value (or the
+/// panic) back from join.
+fn thread_section() {
+    let main = threading::current_thread();
+    println!("this is {main:?}");
+    assert_eq!(main, threading::main_thread());
+
+    let go = Arc::new(Event::new());
+    let worker = Thread::builder()
+        .name("worker")
+        .spawn({
+            let go = Arc::clone(&go);
+            move || {
+                go.wait();
+                threading::current_thread().name().len()
+            }
+        })
+        .expect("spawn");
+    println!("started {worker:?}; alive: {}", worker.is_alive());
+    assert!(worker.is_alive());
+    let names: Vec<String> = threading::enumerate().iter().map(|t| t.name()).collect();
+    println!(
+        "enumerate(): {names:?} (active_count() = {})",
+        threading::active_count()
+    );
+    assert!(names.contains(&"worker".to_owned()));
+    let waited = worker.join_timeout(SHORT).expect("not a self-join");
+    println!("join_timeout({SHORT:?}) while it waits: {waited} — it is still alive");
+    assert!(!waited && worker.is_alive());
+    go.set();
+    let value = worker.join().expect("worker returned");
+    println!("after go.set(): join() returned its value {value} (\"worker\".len())");
+    assert_eq!(value, 6);
+
+    let doomed = Thread::builder()
+        .name("doomed")
+        .spawn(|| -> u8 { panic!("a panic in a thread comes back from join()") })
+        .expect("spawn");
+    match doomed.join() {
+        Err(err @ JoinError::Panicked { .. }) => {
+            println!("the panic above is expected; join() gave back: {err}")
+        }
+        other => panic!("expected the panic back, got {other:?}"),
+    }
+    let me = threading::current_thread();
+    println!(
+        "current_thread().join() = {:?} — an error, not a deadlock",
+        me.join()
+    );
+    assert!(me.join().is_err());
+}
+
+/// `threading.Timer`: runs once after an interval, unless cancelled first.
+fn timer() {
+    let rang = Arc::new(Event::new());
+    let started = Instant::now();
+    let alarm = Timer::start(SHORT, {
+        let rang = Arc::clone(&rang);
+        move || rang.set()
+    });
+    assert!(rang.wait_timeout(Duration::from_secs(10)));
+    println!("{alarm:?} fired after {:.0?}", started.elapsed());
+    assert!(!alarm.cancel(), "too late to cancel");
+    alarm.join().expect("alarm ran");
+
+    let never = Timer::start(Duration::from_secs(3600), || unreachable!("cancelled"));
+    let stopped = never.cancel();
+    println!("an hour-long timer: cancel() = {stopped}; its thread ends at once");
+    assert!(stopped);
+    never.join().expect("cancelled timer ends");
 }
 
 /// `threading.Lock`: mutual exclusion, non-blocking and timed acquire, and a release from a
