@@ -2,7 +2,7 @@
 //! `main_thread`, `enumerate`, `active_count`, `get_ident`, `get_native_id`.
 
 use super::Wait;
-use super::rt::{self, Arc, Condvar, Mutex};
+use super::rt::{self, Arc, AtomicU64, Condvar, Mutex, Ordering};
 use crate::error::{JoinError, RuntimeError, panic_message};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -115,9 +115,9 @@ impl Shared {
 struct Registry {
     /// The `N` of `Thread-N` and `Dummy-N`: one counter for threads, timers and dummies
     /// (THR-1), as in Python.
-    names: Mutex<u64>,
+    names: AtomicU64,
     /// Idents are never reused: the next one to hand out.
-    idents: Mutex<u64>,
+    idents: AtomicU64,
     live: Mutex<BTreeMap<u64, Arc<Shared>>>,
     main: Arc<Shared>,
 }
@@ -134,24 +134,19 @@ impl Registry {
         let mut live = BTreeMap::new();
         live.insert(1, Arc::clone(&main));
         Registry {
-            names: Mutex::new(0),
-            idents: Mutex::new(2),
+            names: AtomicU64::new(1),
+            idents: AtomicU64::new(2),
             live: Mutex::new(live),
             main,
         }
     }
 
     fn next_ident(&self) -> u64 {
-        let mut next = self.idents.lock();
-        let ident = *next;
-        *next += 1;
-        ident
+        self.idents.fetch_add(1, Ordering::Relaxed)
     }
 
     fn next_name(&self, prefix: &str) -> String {
-        let mut n = self.names.lock();
-        *n += 1;
-        format!("{prefix}-{}", *n)
+        format!("{prefix}-{}", self.names.fetch_add(1, Ordering::Relaxed))
     }
 
     fn register(&self, shared: &Arc<Shared>) {
@@ -195,14 +190,17 @@ rt::thread_local! {
     static CURRENT: RefCell<Option<Current>> = RefCell::new(None);
 }
 
-fn set_current(shared: Arc<Shared>, leave_on_exit: bool) {
-    // During the thread's own TLS teardown there is no slot left: nothing to record.
-    let _ = CURRENT.try_with(|slot| {
-        *slot.borrow_mut() = Some(Current {
-            shared,
-            leave_on_exit,
+/// Records the calling thread's entry; `false` during the thread's own TLS teardown, when
+/// there is no slot left.
+fn set_current(shared: Arc<Shared>, leave_on_exit: bool) -> bool {
+    CURRENT
+        .try_with(|slot| {
+            *slot.borrow_mut() = Some(Current {
+                shared,
+                leave_on_exit,
+            })
         })
-    });
+        .is_ok()
 }
 
 /// The calling thread's entry if it already has one (a gilfree thread, or a thread that
@@ -239,15 +237,7 @@ fn current_shared() -> Arc<Shared> {
     ));
     // In TLS teardown the slot is gone: hand out the dummy without registering it, since
     // nothing would remove it again.
-    let registered = CURRENT
-        .try_with(|slot| {
-            *slot.borrow_mut() = Some(Current {
-                shared: Arc::clone(&dummy),
-                leave_on_exit: true,
-            });
-        })
-        .is_ok();
-    if registered {
+    if set_current(Arc::clone(&dummy), true) {
         reg.register(&dummy);
     }
     dummy
@@ -445,6 +435,9 @@ impl fmt::Debug for ThreadHandle {
 // ---------------------------------------------------------------------------------------------
 // Thread<T>
 
+/// What the thread's function left: its value, or the payload of its panic.
+type Outcome<T> = Result<T, Box<dyn std::any::Any + Send + 'static>>;
+
 /// Python's `threading.Thread`: a thread with a name, an ident, a daemon flag, `is_alive()`,
 /// and joins with a timeout — whose function's value (or panic) comes back from [`join`].
 ///
@@ -478,7 +471,7 @@ impl fmt::Debug for ThreadHandle {
 #[must_use = "dropping a Thread detaches it; join() waits for it and returns its value"]
 pub struct Thread<T> {
     handle: ThreadHandle,
-    os: rt::thread::JoinHandle<std::thread::Result<T>>,
+    os: rt::thread::JoinHandle<Outcome<T>>,
 }
 
 impl Thread<()> {
