@@ -200,3 +200,259 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         "<non-string panic payload>".to_owned()
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// queue: Empty, Full, ShutDown
+
+/// Python's `queue.Empty`: a non-blocking or timed `get` found nothing to take (Q-5, SQ-2).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::{Empty, GetError, Queue};
+///
+/// let q: Queue<u32> = Queue::new(0);
+/// assert_eq!(q.get_nowait(), Err(GetError::Empty));
+/// assert_eq!(gilfree::SimpleQueue::<u32>::new().get_nowait(), Err(Empty));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Empty;
+
+impl fmt::Display for Empty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("queue.Empty: the queue is empty")
+    }
+}
+
+impl Error for Empty {}
+
+/// Python's `queue.ShutDown` (3.13): the queue was shut down (QS-2, QS-3). A refused `put`
+/// hands its item back inside: `ShutDown(item)`; a `get` carries nothing (`ShutDown<()>`).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::{Queue, ShutDown};
+///
+/// let q = Queue::new(0);
+/// q.shutdown(false);
+/// assert_eq!(q.put("late"), Err(ShutDown("late")));
+/// assert_eq!(q.get(), Err(ShutDown(())));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ShutDown<T = ()>(pub T);
+
+impl<T> ShutDown<T> {
+    /// The item that was not put.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> fmt::Debug for ShutDown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ShutDown(..)")
+    }
+}
+
+impl<T> fmt::Display for ShutDown<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("queue.ShutDown: the queue is shut down")
+    }
+}
+
+impl<T> Error for ShutDown<T> {}
+
+/// Why a timed or non-blocking `put` did not store its item; the item is inside (Q-4, QS-2).
+///
+/// Python raises `queue.Full` or `queue.ShutDown`; here both hand the item back, so nothing is
+/// lost. A shut-down queue reports `ShutDown` even when it is also full (QS-2).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::{PutError, Queue};
+///
+/// let q = Queue::new(1);
+/// q.put_nowait(1).unwrap();
+/// let err = q.put_nowait(2).unwrap_err();
+/// assert_eq!(err, PutError::Full(2));
+/// assert_eq!(err.into_inner(), 2);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PutError<T> {
+    /// Python's `queue.Full`: the queue stayed full until the timeout passed.
+    Full(T),
+    /// Python's `queue.ShutDown`: the queue is shut down.
+    ShutDown(T),
+}
+
+impl<T> PutError<T> {
+    /// The item that was not put.
+    pub fn into_inner(self) -> T {
+        match self {
+            PutError::Full(item) | PutError::ShutDown(item) => item,
+        }
+    }
+
+    /// Whether this is Python's `queue.Full`.
+    pub fn is_full(&self) -> bool {
+        matches!(self, PutError::Full(_))
+    }
+
+    /// Whether this is Python's `queue.ShutDown`.
+    pub fn is_shutdown(&self) -> bool {
+        matches!(self, PutError::ShutDown(_))
+    }
+}
+
+impl<T> fmt::Debug for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full(_) => f.write_str("Full(..)"),
+            PutError::ShutDown(_) => f.write_str("ShutDown(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full(_) => f.write_str("queue.Full: the queue is full"),
+            PutError::ShutDown(_) => f.write_str("queue.ShutDown: the queue is shut down"),
+        }
+    }
+}
+
+impl<T> Error for PutError<T> {}
+
+impl<T> From<ShutDown<T>> for PutError<T> {
+    fn from(err: ShutDown<T>) -> Self {
+        PutError::ShutDown(err.0)
+    }
+}
+
+/// Why a timed or non-blocking `get` returned no item (Q-5, QS-3).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::{GetError, Queue};
+/// use std::time::Duration;
+///
+/// let q: Queue<u8> = Queue::new(0);
+/// assert_eq!(q.get_timeout(Duration::from_millis(1)), Err(GetError::Empty));
+/// q.shutdown(false);
+/// assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GetError {
+    /// Python's `queue.Empty`: nothing arrived before the timeout.
+    Empty,
+    /// Python's `queue.ShutDown`: the queue is shut down and has nothing left to give.
+    ShutDown,
+}
+
+impl fmt::Display for GetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GetError::Empty => Empty.fmt(f),
+            GetError::ShutDown => ShutDown(()).fmt(f),
+        }
+    }
+}
+
+impl Error for GetError {}
+
+impl From<Empty> for GetError {
+    fn from(_: Empty) -> Self {
+        GetError::Empty
+    }
+}
+
+impl From<ShutDown> for GetError {
+    fn from(_: ShutDown) -> Self {
+        GetError::ShutDown
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// collections: IndexError, KeyError
+
+/// Python's `IndexError`: an index out of range, or an insert into a full
+/// [`Deque`](crate::Deque) (DQ-10, DQ-17). An item that could not be stored is inside.
+///
+/// # Examples
+///
+/// ```
+/// let dq = gilfree::Deque::with_maxlen(1);
+/// dq.append('a');
+/// let err = dq.insert(0, 'z').unwrap_err();
+/// assert_eq!(err.message(), "deque already at its maximum size");
+/// assert_eq!(err.into_inner(), 'z');
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IndexError<T = ()> {
+    message: &'static str,
+    item: T,
+}
+
+impl<T> IndexError<T> {
+    pub(crate) const fn new(message: &'static str, item: T) -> Self {
+        IndexError { message, item }
+    }
+
+    /// The message Python would attach to the exception.
+    pub fn message(&self) -> &'static str {
+        self.message
+    }
+
+    /// The item that was not stored (`()` when there was none).
+    pub fn into_inner(self) -> T {
+        self.item
+    }
+}
+
+impl<T> fmt::Debug for IndexError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IndexError")
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Display for IndexError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IndexError: {}", self.message)
+    }
+}
+
+impl<T> Error for IndexError<T> {}
+
+/// Python's `KeyError`: the key is not in the [`Set`](crate::Set). It carries the key, as
+/// Python's does (SET-3).
+///
+/// # Examples
+///
+/// ```
+/// let s: gilfree::Set<&str> = gilfree::Set::new();
+/// let err = s.remove("ghost").unwrap_err();
+/// assert_eq!(err.key(), &"ghost");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KeyError<K>(pub K);
+
+impl<K> KeyError<K> {
+    /// The key that was not found.
+    pub fn key(&self) -> &K {
+        &self.0
+    }
+}
+
+impl<K: fmt::Debug> fmt::Display for KeyError<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyError: {:?}", self.0)
+    }
+}
+
+impl<K: fmt::Debug> Error for KeyError<K> {}

@@ -61,7 +61,14 @@ mod rt;
 #[doc(hidden)]
 pub mod __loom;
 
-pub use error::{BrokenBarrierError, JoinError, RuntimeError, ValueError};
+pub use error::{
+    BrokenBarrierError, Empty, GetError, IndexError, JoinError, KeyError, PutError, RuntimeError,
+    ShutDown, ValueError,
+};
+pub use native::collections;
+pub use native::collections::{Deque, Set};
+pub use native::queue;
+pub use native::queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 pub use native::threading;
 pub use native::threading::{
     Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock, Event,

@@ -10,6 +10,7 @@
 //! | name | native | loom |
 //! |---|---|---|
 //! | `Mutex`, `MutexGuard`, `Condvar` | parking_lot (no poisoning, no spurious wake-ups) | loom's, wrapped to the same shape |
+//! | `RwLock` (`read` / `write`) | parking_lot | loom's, wrapped to the same shape |
 //! | `AtomicBool`, `AtomicUsize`, `AtomicU64`, `Ordering` | std | loom |
 //! | `Arc`, `UnsafeCell` (`with` / `with_mut`) | std | loom (accesses are race-checked) |
 //! | `Instant`, `now()` | the real clock | a frozen clock; timed waits are untimed unless "timeouts fire" |

@@ -39,6 +39,11 @@ impl<T> Mutex<T> {
     pub(crate) fn new(value: T) -> Self {
         Mutex(parking_lot::Mutex::new(value))
     }
+
+    #[inline]
+    pub(crate) fn into_inner(self) -> T {
+        self.0.into_inner()
+    }
 }
 
 impl<T: ?Sized> Mutex<T> {
@@ -123,6 +128,67 @@ impl Condvar {
 impl fmt::Debug for Condvar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Condvar")
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// RwLock
+
+/// A reader-writer lock for state that is read far more often than written (the `Set`'s
+/// shards): parking_lot's, one atomic operation to read-lock when uncontended.
+#[derive(Default)]
+pub(crate) struct RwLock<T: ?Sized>(parking_lot::RwLock<T>);
+
+/// Shared guard of [`RwLock`].
+pub(crate) struct RwLockReadGuard<'a, T: ?Sized>(parking_lot::RwLockReadGuard<'a, T>);
+
+/// Exclusive guard of [`RwLock`].
+pub(crate) struct RwLockWriteGuard<'a, T: ?Sized>(parking_lot::RwLockWriteGuard<'a, T>);
+
+impl<T> RwLock<T> {
+    #[inline]
+    pub(crate) fn new(value: T) -> Self {
+        RwLock(parking_lot::RwLock::new(value))
+    }
+
+    #[inline]
+    pub(crate) fn into_inner(self) -> T {
+        self.0.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    #[inline]
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
+        RwLockReadGuard(self.0.read())
+    }
+
+    #[inline]
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, T> {
+        RwLockWriteGuard(self.0.write())
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
     }
 }
 
