@@ -15,7 +15,13 @@
 //! | `threading.Thread(target=f).start()` | [`Thread::spawn(f)`](Thread::spawn), [`Thread::builder`] |
 //! | `threading.Timer(t, f).start()` | [`Timer::start(t, f)`](Timer::start) |
 //! | `threading.current_thread()`, `enumerate()`, `active_count()`, … | [`threading::current_thread`], [`threading::enumerate`], [`threading::active_count`], … |
+//! | `queue.Queue(maxsize)`, `LifoQueue`, `PriorityQueue` | [`Queue::new(maxsize)`](queue::BaseQueue::new), [`LifoQueue`], [`PriorityQueue`] |
+//! | `queue.SimpleQueue()` | [`SimpleQueue::new()`](SimpleQueue::new) |
+//! | `collections.deque(maxlen=n)` | [`Deque::new()`](Deque::new), [`Deque::with_maxlen(n)`](Deque::with_maxlen) |
+//! | a `set` guarded by a `Lock` | [`Set::new()`](Set::new) (sharded; every method on `&self`) |
 //! | `RuntimeError`, `ValueError`, `BrokenBarrierError` | [`RuntimeError`], [`ValueError`], [`BrokenBarrierError`] |
+//! | `queue.Empty`, `queue.Full`, `queue.ShutDown` | [`Empty`], [`PutError::Full`], [`ShutDown`] (and [`GetError`]) |
+//! | `IndexError`, `KeyError` | [`IndexError`], [`KeyError`] |
 //!
 //! Every blocking call has three forms: blocking (`acquire`, `wait`), non-blocking
 //! (`try_acquire`) and timed (`acquire_timeout(Duration)`, `wait_timeout(Duration)`). Any

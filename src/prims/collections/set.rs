@@ -40,7 +40,9 @@ use std::hash::{BuildHasher, Hash};
 ///
 /// * `pop` on an empty set returns `None` (Python raises KeyError, SET-5).
 /// * The set algebra ([`union`](Self::union) and friends) works on snapshots: with other
-///   threads changing the sets, the result reflects each set at one moment.
+///   threads changing the sets, the result reflects each set at one moment. The in-place forms
+///   (`update`, `intersection_update`, …) take a snapshot of the other set, then change this
+///   one in a single step (every shard locked), as free-threaded Python's `|=` does.
 /// * There is no live iterator (SET-10 cannot happen): iterate over [`to_vec`](Self::to_vec)
 ///   or [`to_hash_set`](Self::to_hash_set).
 /// * `T`'s `Hash`, `Eq`, `Clone` and `Drop` run with a shard locked (except the drops of
@@ -245,13 +247,41 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
     /// weak hasher (an identity hash of small integers) spreads over the shards, and the bits
     /// the shard's own table uses stay independent of the shard choice.
     #[inline]
-    fn shard(&self, hash: u64) -> &RwLock<HashTable<T>> {
-        let index = if self.shard_bits == 0 {
+    fn shard_index(&self, hash: u64) -> usize {
+        if self.shard_bits == 0 {
             0
         } else {
             (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.shard_bits)) as usize
-        };
-        &self.shards[index]
+        }
+    }
+
+    #[inline]
+    fn shard(&self, hash: u64) -> &RwLock<HashTable<T>> {
+        &self.shards[self.shard_index(hash)]
+    }
+
+    /// Adds `value` to the write-locked `tables` (all shards); `true` if it was new.
+    fn add_locked(&self, tables: &mut [RwLockWriteGuard<'_, HashTable<T>>], value: T) -> bool {
+        let hash = self.hash_of(&value);
+        let table = &mut tables[self.shard_index(hash)];
+        if table.find(hash, |item| *item == value).is_some() {
+            return false;
+        }
+        table.insert_unique(hash, value, |item| self.hash_of(item));
+        true
+    }
+
+    /// Removes `value` from the write-locked `tables`; the stored item if it was there.
+    fn take_locked(
+        &self,
+        tables: &mut [RwLockWriteGuard<'_, HashTable<T>>],
+        value: &T,
+    ) -> Option<T> {
+        let hash = self.hash_of(value);
+        match tables[self.shard_index(hash)].find_entry(hash, |item| item == value) {
+            Ok(entry) => Some(entry.remove().0),
+            Err(_) => None,
+        }
     }
 
     /// Adds `value`; `true` if it was not there yet (SET-2).
@@ -473,7 +503,11 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
     /// assert_eq!(a.len(), 1);
     /// ```
     pub fn update(&self, other: &Self) {
-        self.extend(other.to_vec());
+        let theirs = other.to_vec();
+        let mut tables = self.write_all();
+        for x in theirs {
+            self.add_locked(&mut tables, x);
+        }
     }
 
     /// Keeps only the items also in `other` (Python's `s &= o`, SET-8). `other` may be `self`.
@@ -488,7 +522,9 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
     /// ```
     pub fn intersection_update(&self, other: &Self) {
         let theirs = other.to_hash_set();
-        self.retain(|x| theirs.contains(x));
+        for table in self.write_all().iter_mut() {
+            table.retain(|x| theirs.contains(x));
+        }
     }
 
     /// Removes the items that are in `other` (Python's `s -= o`, SET-8); with `other` being
@@ -502,9 +538,14 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
     /// assert!(a.is_empty());
     /// ```
     pub fn difference_update(&self, other: &Self) {
-        for x in other.to_vec() {
-            self.discard(&x);
-        }
+        let theirs = other.to_vec();
+        let mut tables = self.write_all();
+        let removed: Vec<T> = theirs
+            .iter()
+            .filter_map(|x| self.take_locked(&mut tables, x))
+            .collect();
+        drop(tables);
+        drop(removed);
     }
 
     /// Keeps the items in exactly one of the sets (Python's `s ^= o`, SET-8); with `other`
@@ -521,11 +562,19 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
     /// assert_eq!(x, [1, 3]);
     /// ```
     pub fn symmetric_difference_update(&self, other: &Self) {
-        for x in other.to_vec() {
-            if !self.discard(&x) {
-                self.add(x);
+        let theirs = other.to_vec();
+        let mut tables = self.write_all();
+        let mut removed = Vec::new();
+        for x in theirs {
+            match self.take_locked(&mut tables, &x) {
+                Some(old) => removed.push(old),
+                None => {
+                    self.add_locked(&mut tables, x);
+                }
             }
         }
+        drop(tables);
+        drop(removed);
     }
 
     /// Whether every item of `self` is in `other` (SET-9). `other` may be `self`.

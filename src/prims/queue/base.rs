@@ -1,7 +1,7 @@
 //! The one core behind `Queue`, `LifoQueue` and `PriorityQueue` (and `SimpleQueue`).
 
 use super::super::Wait;
-use super::rt::{AtomicUsize, Backoff, CachePadded, Condvar, Mutex, MutexGuard, Ordering};
+use super::rt::{AtomicUsize, Backoff, Condvar, Mutex, MutexGuard, Ordering};
 use crate::error::{GetError, PutError, ShutDown, ValueError};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -289,7 +289,7 @@ pub struct BaseQueue<T, O: Order<T>> {
     state: Mutex<State<O::Store>>,
     /// A copy of `items.len()`, written under the lock: `qsize`, `empty` and the spin before
     /// sleeping read it without taking the lock.
-    len: CachePadded<AtomicUsize>,
+    len: AtomicUsize,
     not_empty: Condvar,
     not_full: Condvar,
     all_tasks_done: Condvar,
@@ -321,7 +321,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 putters: 0,
                 joiners: 0,
             }),
-            len: CachePadded::new(AtomicUsize::new(0)),
+            len: AtomicUsize::new(0),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             all_tasks_done: Condvar::new(),
@@ -833,6 +833,8 @@ impl<T, O: Order<T>> fmt::Debug for BaseQueue<T, O> {
             .field("maxsize", &st.maxsize)
             .field("unfinished_tasks", &st.unfinished)
             .field("shutdown", &st.shutdown)
+            .field("getters_waiting", &st.getters)
+            .field("putters_waiting", &st.putters)
             .finish()
     }
 }
