@@ -1,6 +1,6 @@
-//! loom models of gilfree's threading primitives.
+//! loom models of gilfree's primitives: threading, queue and collections.
 //!
-//! Every model drives the real sources in `src/prims/threading/`, compiled a second time on
+//! Every model drives the real sources in `src/prims/`, compiled a second time on
 //! loom's types (`gilfree::__loom`; DESIGN.md, "Why the primitives are compiled twice"). loom
 //! runs each model under every interleaving of its threads (within the preemption bound) and
 //! every value a relaxed or acquire load may see, and reports data races on the locks'
@@ -12,9 +12,11 @@
 //! set by [`check_bounded`] and [`check_with_timeouts`]; models without one are exhaustive.
 
 mod barrier;
+mod collections;
 mod condition;
 mod event;
 mod lock;
+mod queue;
 mod rlock;
 mod semaphore;
 mod thread;

@@ -3,9 +3,10 @@
 //! data allows), plus runtime checks that the primitives really cross threads.
 
 use gilfree::{
-    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, ConditionGuard, Event, JoinError,
-    Lock, LockGuard, RLock, RLockGuard, RuntimeError, Semaphore, SemaphoreGuard, Thread,
-    ThreadBuilder, ThreadHandle, Timer, ValueError,
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, ConditionGuard, Deque, Empty, Event,
+    GetError, IndexError, JoinError, KeyError, LifoQueue, Lock, LockGuard, PriorityQueue, PutError,
+    Queue, RLock, RLockGuard, RuntimeError, Semaphore, SemaphoreGuard, Set, ShutDown, SimpleQueue,
+    Thread, ThreadBuilder, ThreadHandle, Timer, ValueError,
 };
 use static_assertions::{assert_impl_all, assert_not_impl_any};
 use std::cell::Cell;
@@ -36,6 +37,19 @@ assert_impl_all!(Thread<Cell<u8>>: Send); // the value only moves to the joiner
 assert_impl_all!(ThreadHandle: Send, Sync, Clone, Eq, std::hash::Hash, std::fmt::Debug);
 assert_impl_all!(ThreadBuilder: Send, Sync, Clone, std::fmt::Debug);
 assert_impl_all!(Timer: Send, Sync, std::fmt::Debug);
+// Queues and collections are shared by reference (every method takes &self) …
+assert_impl_all!(Queue<u8>: Send, Sync, std::fmt::Debug, Default);
+assert_impl_all!(LifoQueue<String>: Send, Sync, std::fmt::Debug, Default);
+assert_impl_all!(PriorityQueue<u8>: Send, Sync, std::fmt::Debug, Default);
+assert_impl_all!(SimpleQueue<Vec<u8>>: Send, Sync, std::fmt::Debug, Default);
+assert_impl_all!(Queue<Cell<u8>>: Send, Sync); // items only move, never shared
+assert_impl_all!(Deque<u8>: Send, Sync, std::fmt::Debug, Default, Clone, PartialEq);
+assert_impl_all!(Set<u8>: Send, Sync, std::fmt::Debug, Default, Clone, PartialEq);
+// … but never carry what cannot cross threads.
+assert_not_impl_any!(Queue<Rc<u8>>: Send, Sync);
+assert_not_impl_any!(SimpleQueue<Rc<u8>>: Send, Sync);
+assert_not_impl_any!(Deque<Rc<u8>>: Send, Sync);
+assert_not_impl_any!(Set<Rc<u8>>: Send, Sync);
 // A JoinError carries the panic payload (Box<dyn Any + Send>): Send, not Sync.
 assert_impl_all!(JoinError: Send, Error, From<RuntimeError>);
 
@@ -73,6 +87,17 @@ assert_impl_all!(RuntimeError: Send, Sync, Error, Clone, PartialEq);
 assert_impl_all!(ValueError: Send, Sync, Error, Clone, PartialEq);
 assert_impl_all!(BrokenBarrierError: Send, Sync, Error, Copy, PartialEq);
 assert_impl_all!(RuntimeError: From<BrokenBarrierError>);
+assert_impl_all!(Empty: Send, Sync, Error, Copy, PartialEq);
+assert_impl_all!(GetError: Send, Sync, Error, Copy, PartialEq, From<Empty>, From<ShutDown>);
+assert_impl_all!(ShutDown: Send, Sync, Error, Copy, PartialEq);
+assert_impl_all!(ShutDown<String>: Send, Sync, Error, PartialEq);
+assert_impl_all!(PutError<String>: Send, Sync, Error, PartialEq, From<ShutDown<String>>);
+assert_impl_all!(IndexError: Send, Sync, Error, Copy, PartialEq);
+assert_impl_all!(IndexError<String>: Send, Sync, Error);
+assert_impl_all!(KeyError<u32>: Send, Sync, Error, Copy, PartialEq);
+// The item inside an error need not be Debug (the error's Debug leaves it out).
+assert_impl_all!(PutError<Cell<u8>>: Error);
+assert_impl_all!(IndexError<Cell<u8>>: Error);
 
 fn boxed<E: Error + Send + Sync + 'static>(e: E) -> Box<dyn Error + Send + Sync + 'static> {
     Box::new(e)

@@ -1,0 +1,191 @@
+//! Models of the Queue family and `SimpleQueue`: blocking hand-offs, task tracking and
+//! shutdown racing blocked threads.
+
+use crate::{check_bounded, check_with_timeouts};
+use gilfree::__loom::model;
+use gilfree::__loom::queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
+use gilfree::{GetError, PutError, ShutDown};
+use loom::sync::Arc;
+use loom::thread;
+use std::time::Duration;
+
+/// a producer puts two items through a `Queue(1)` while a consumer takes them. Each side
+/// has to sleep at some point (the producer on the full queue, the consumer on the empty one);
+/// a put that failed to wake the sleeping getter, or a get that failed to wake the sleeping
+/// putter, leaves a thread asleep for ever (loom: deadlock). The items arrive in order.
+#[test]
+fn bounded_hand_off_wakes_both_sides() {
+    check_bounded(3, || {
+        let q = Arc::new(Queue::new(1));
+        let consumer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || [q.get().unwrap(), q.get().unwrap()])
+        };
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        assert_eq!(consumer.join().unwrap(), [1, 2]);
+        assert_eq!(q.qsize(), 0);
+        assert_eq!(q.unfinished_tasks(), 2);
+    });
+}
+
+/// Q-6 with two getters: two consumers sleep on an empty `LifoQueue`, two puts must wake
+/// both (one notify per put; a lost one leaves a getter asleep).
+#[test]
+fn each_put_wakes_one_sleeping_getter() {
+    check_bounded(2, || {
+        let q = Arc::new(LifoQueue::new(0));
+        let getters: Vec<_> = (0..2)
+            .map(|_| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.get().unwrap())
+            })
+            .collect();
+        q.put(10).unwrap();
+        q.put(20).unwrap();
+        let mut got: Vec<i32> = getters.into_iter().map(|g| g.join().unwrap()).collect();
+        got.sort();
+        assert_eq!(got, [10, 20]);
+    });
+}
+
+/// a worker takes two items and marks each done; `join` returns only after both
+/// `task_done` calls, whatever the interleaving (a missed notify of the joiner: deadlock).
+#[test]
+fn join_waits_for_every_task_done() {
+    check_bounded(3, || {
+        let q = Arc::new(Queue::new(0));
+        q.put('a').unwrap();
+        q.put('b').unwrap();
+        let worker = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                for _ in 0..2 {
+                    q.get().unwrap();
+                    q.task_done().unwrap();
+                }
+            })
+        };
+        q.join();
+        assert_eq!(q.unfinished_tasks(), 0);
+        assert!(q.task_done().is_err(), "Q-8: one task_done too many");
+        worker.join().unwrap();
+    });
+}
+
+/// QS-6, QS-3: a getter blocks on an empty queue while another thread puts one item and then
+/// shuts the queue down (plain). The getter receives the item (drain first), and a second
+/// get gets `ShutDown`; nobody sleeps through the shutdown.
+#[test]
+fn plain_shutdown_drains_then_wakes_getters() {
+    model(|| {
+        let q = Arc::new(Queue::new(0));
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || (q.get(), q.get()))
+        };
+        q.put(7).unwrap();
+        q.shutdown(false);
+        assert_eq!(getter.join().unwrap(), (Ok(7), Err(ShutDown(()))));
+    });
+}
+
+/// QS-4, QS-6: an immediate shutdown races a blocked getter and a put: the getter either
+/// took the item before the shutdown, or gets `ShutDown` and the item was discarded —
+/// never both lost and counted, and `join` is released in both cases once the getter's
+/// `task_done` (if it got one) is in.
+#[test]
+fn immediate_shutdown_races_a_getter() {
+    check_bounded(3, || {
+        let q = Arc::new(PriorityQueue::new(0));
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || match q.get() {
+                Ok(item) => {
+                    q.task_done().unwrap();
+                    Some(item)
+                }
+                Err(ShutDown(())) => None,
+            })
+        };
+        q.put(5).unwrap();
+        q.shutdown(true);
+        let got = getter.join().unwrap();
+        assert!(got.is_none() || got == Some(5));
+        assert_eq!(q.qsize(), 0);
+        q.join(); // the discarded item's task was counted as done; a taken one was marked
+        assert_eq!(q.unfinished_tasks(), 0);
+    });
+}
+
+/// QS-7, QS-2: a putter blocks on a full `Queue(1)`; the shutdown wakes it with its item back
+/// (`Err(ShutDown(item))`), unless a getter made room first, in which case the item is
+/// queued. Either way nothing is lost: every item is either handed back or drained.
+#[test]
+fn shutdown_races_a_blocked_putter_and_a_getter() {
+    check_bounded(2, || {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).unwrap();
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(2))
+        };
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get().ok())
+        };
+        q.shutdown(false);
+        let put = putter.join().unwrap();
+        let got = getter.join().unwrap();
+        let mut seen: Vec<i32> = got.into_iter().collect();
+        if let Err(ShutDown(item)) = put {
+            seen.push(item);
+        }
+        seen.extend(q.try_iter());
+        seen.sort();
+        assert_eq!(seen, [1, 2], "an item was lost or duplicated");
+        assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
+    });
+}
+
+/// in "timeouts fire" mode: a `put_timeout` on a full queue races a get. Either the
+/// putter saw room in time (its item is queued) or it timed out with its item back in
+/// `Full` — the timeout firing just as room appears must not lose or duplicate the item.
+#[test]
+fn put_timeout_races_a_get() {
+    check_with_timeouts(3, || {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).unwrap();
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put_timeout(2, Duration::from_secs(1)))
+        };
+        assert_eq!(q.get_timeout(Duration::from_secs(1)), Ok(1));
+        match putter.join().unwrap() {
+            Ok(()) => assert_eq!(q.get_nowait(), Ok(2)),
+            Err(PutError::Full(2)) => assert!(q.empty()),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    });
+}
+
+/// SQ-2, SQ-4 in "timeouts fire" mode: a `SimpleQueue` getter with a timeout races a put.
+/// It gets the item, or `Empty` with the item still queued: never lost.
+#[test]
+fn simple_queue_get_timeout_races_a_put() {
+    check_with_timeouts(3, || {
+        let q = Arc::new(SimpleQueue::new());
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get_timeout(Duration::from_secs(1)).ok())
+        };
+        q.put("x");
+        match getter.join().unwrap() {
+            Some(item) => {
+                assert_eq!(item, "x");
+                assert!(q.empty());
+            }
+            None => assert_eq!(q.get_nowait(), Ok("x")),
+        }
+    });
+}
