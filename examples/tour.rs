@@ -6,13 +6,16 @@
 //! way Python's `repr()` does. Every claim printed is also asserted, so the tour doubles as a
 //! smoke test: if a primitive misbehaves, the tour panics.
 //!
-//! It starts with `Thread` and `Timer` (the book's first chapters); the later sections use
-//! `std::thread::scope` where "start them all, then join them all" reads best.
+//! It starts with `Thread` and `Timer` (the book's first chapters), goes through the
+//! synchronisation primitives, and ends with the data structures threads communicate through
+//! (`Set`, the queues, `Deque`). The later sections use `std::thread::scope` where "start them
+//! all, then join them all" reads best.
 
 use gilfree::threading;
 use gilfree::{
-    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, JoinError, Lock, RLock,
-    Semaphore, Thread, Timer,
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Deque, Empty, Event, GetError,
+    JoinError, LifoQueue, Lock, PriorityQueue, PutError, Queue, RLock, Semaphore, Set, ShutDown,
+    SimpleQueue, Thread, Timer,
 };
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -40,6 +43,11 @@ fn main() {
         ),
         ("Event — threading.Event", event),
         ("Barrier — threading.Barrier", barrier),
+        // The book's "Communication between threads": sets, queues, then deques.
+        ("Set — set", set),
+        ("Queue — queue.Queue, LifoQueue, PriorityQueue", queue),
+        ("SimpleQueue — queue.SimpleQueue", simple_queue),
+        ("Deque — collections.deque", deque),
     ];
     for (title, run) in sections {
         println!("\n== {title} ==");
@@ -363,4 +371,201 @@ fn barrier() {
     assert_eq!(outcome, Err(BrokenBarrierError));
     assert!(pair.broken());
     println!("abort() while one thread waited -> it got {outcome:?}; now {pair:?}");
+}
+
+/// `set`: threads adding at once, each value new to exactly one `add`; snapshots of one moment.
+fn set() {
+    // Python: with seen_lock: if x not in seen: seen.add(x); new = True
+    // gilfree: add() is that whole test-and-add, atomically; true for the first caller only.
+    let seen = Set::new();
+    let firsts = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for t in 0..4 {
+            let (seen, firsts) = (&seen, &firsts);
+            s.spawn(move || {
+                // Overlapping ranges: 0..500, 250..750, 500..1000, 750..1250.
+                for n in t * 250..t * 250 + 500 {
+                    if seen.add(n) {
+                        firsts.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let firsts = firsts.load(Ordering::Relaxed);
+    println!(
+        "4 threads add overlapping ranges (2000 adds): {firsts} returned true, len() = {}",
+        seen.len()
+    );
+    assert_eq!(firsts, 1250);
+    assert_eq!(seen.len(), 1250);
+
+    // A snapshot locks every shard at once: while one thread adds 0, 1, 2, … in order, every
+    // snapshot is some prefix 0..k, never a set with a gap.
+    const ADDS: u32 = 40_000;
+    let counting = Set::new();
+    let sizes = thread::scope(|s| {
+        s.spawn(|| (0..ADDS).for_each(|n| assert!(counting.add(n))));
+        let mut sizes = Vec::new();
+        loop {
+            let snapshot = counting.to_hash_set();
+            let k = snapshot.len() as u32;
+            assert!(
+                (0..k).all(|n| snapshot.contains(&n)),
+                "a snapshot with a gap"
+            );
+            sizes.push(k);
+            if k == ADDS {
+                break sizes;
+            }
+        }
+    });
+    let midway = sizes.iter().filter(|&&k| 0 < k && k < ADDS).count();
+    println!(
+        "snapshots while a thread added 0..{ADDS} in order ({midway} of them mid-way): each a prefix 0..k, never a set with a gap"
+    );
+
+    let small: Set<&str> = ["lock", "queue"].into_iter().collect();
+    let copy = small.to_hash_set();
+    small.clear();
+    let err = small.remove("lock").unwrap_err();
+    println!(
+        "a snapshot outlives clear(): {} items; remove(\"lock\") now -> {err}",
+        copy.len()
+    );
+    assert_eq!(copy.len(), 2);
+    assert!(
+        !small.discard("queue"),
+        "discard of a missing item is no error"
+    );
+}
+
+/// `queue.Queue` and friends: three orders, a bounded queue that hands the item back,
+/// task_done/join, and Python 3.13's shutdown.
+fn queue() {
+    let fifo = Queue::new(0);
+    let lifo = LifoQueue::new(0);
+    let prio = PriorityQueue::new(0);
+    for n in [3, 1, 4, 1, 5] {
+        fifo.put(n).unwrap();
+        lifo.put(n).unwrap();
+        prio.put(n).unwrap();
+    }
+    let orders: [Vec<i32>; 3] = [
+        fifo.try_iter().collect(),
+        lifo.try_iter().collect(),
+        prio.try_iter().collect(),
+    ];
+    println!(
+        "put 3 1 4 1 5 -> Queue gets {:?}, LifoQueue {:?}, PriorityQueue {:?}",
+        orders[0], orders[1], orders[2]
+    );
+    assert_eq!(orders, [[3, 1, 4, 1, 5], [5, 1, 4, 1, 3], [1, 1, 3, 4, 5]]);
+
+    let bounded = Queue::new(1);
+    bounded.put("first").unwrap();
+    let err = bounded.put_nowait("second").unwrap_err();
+    assert_eq!(err, PutError::Full("second"));
+    println!(
+        "{bounded:?}: put_nowait(\"second\") -> {err:?}, and {:?} comes back",
+        err.into_inner()
+    );
+
+    // The worker pool: join() returns once every item put was task_done()'d; then shutdown()
+    // ends the workers' `while let Ok(..) = q.get()` loops.
+    let jobs = Queue::new(0);
+    let total = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                while let Ok(n) = jobs.get() {
+                    total.fetch_add(n, Ordering::Relaxed);
+                    jobs.task_done().unwrap();
+                }
+            });
+        }
+        for n in 1..=100 {
+            jobs.put(n).unwrap();
+        }
+        jobs.join();
+        // task_done() came after each addition: the total is complete when join() returns.
+        assert_eq!(total.load(Ordering::Relaxed), 5050);
+        println!("3 workers, 100 jobs: join() returned with the sum complete (5050); {jobs:?}");
+        jobs.shutdown(false);
+    });
+    assert_eq!(jobs.put(0), Err(ShutDown(0)));
+    assert_eq!(jobs.get_nowait(), Err(GetError::ShutDown));
+    println!(
+        "after shutdown(): the workers' get() gave Err(ShutDown), so they ended; put() is refused too"
+    );
+
+    let backlog = Queue::new(0);
+    for n in 0..5 {
+        backlog.put(n).unwrap();
+    }
+    backlog.shutdown(true);
+    backlog.join(); // the discarded items' tasks count as done: returns at once
+    println!("shutdown(immediate=True) with 5 queued: discarded, join() released -> {backlog:?}");
+    assert!(backlog.empty() && backlog.unfinished_tasks() == 0);
+}
+
+/// `queue.SimpleQueue`: unbounded FIFO; put never blocks or fails; no task tracking.
+fn simple_queue() {
+    let q = SimpleQueue::new();
+    let got: Vec<u32> = thread::scope(|s| {
+        s.spawn(|| (0..1000).for_each(|n| q.put(n)));
+        (0..1000).map(|_| q.get()).collect()
+    });
+    assert!(got.iter().copied().eq(0..1000));
+    println!("one producer, 1000 puts: get() received them all, in order -> {q:?}");
+    let t = Instant::now();
+    let nothing = q.get_timeout(SHORT);
+    let waited = t.elapsed();
+    assert_eq!(nothing, Err(Empty));
+    assert!(waited >= SHORT.mul_f64(0.6));
+    println!("get_timeout({SHORT:?}) on the empty queue -> {nothing:?} after {waited:.0?}");
+}
+
+/// `collections.deque`: both ends, maxlen eviction (the evicted item comes back), rotate.
+fn deque() {
+    let recent = Deque::with_maxlen(3);
+    let evicted: Vec<Option<u32>> = (1..=5).map(|n| recent.append(n)).collect();
+    println!("deque(maxlen=3), append 1..=5: evicted {evicted:?} -> {recent:?}");
+    assert_eq!(evicted, [None, None, None, Some(1), Some(2)]);
+    assert_eq!(recent.to_vec(), [3, 4, 5]);
+    assert_eq!(
+        recent.append_left(0),
+        Some(5),
+        "append_left evicts from the right"
+    );
+
+    let ring: Deque<char> = "abcde".chars().collect();
+    ring.rotate(2);
+    assert_eq!(ring.to_vec(), ['d', 'e', 'a', 'b', 'c']);
+    println!("deque('abcde').rotate(2) -> {ring:?}");
+    ring.rotate(-3);
+    assert_eq!(ring.to_vec(), ['b', 'c', 'd', 'e', 'a']);
+    println!("then rotate(-3) -> {ring:?}");
+
+    // Many threads on one deque, no lock of our own: every method is atomic.
+    let log = Deque::with_maxlen(100);
+    let pushed_out = AtomicUsize::new(0);
+    thread::scope(|s| {
+        for t in 0..4 {
+            let (log, pushed_out) = (&log, &pushed_out);
+            s.spawn(move || {
+                for n in 0..1000 {
+                    if log.append((t, n)).is_some() {
+                        pushed_out.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let pushed_out = pushed_out.load(Ordering::Relaxed);
+    println!(
+        "4 threads x 1000 appends into deque(maxlen=100): {} kept, {pushed_out} handed back as evicted",
+        log.len()
+    );
+    assert_eq!((log.len(), pushed_out), (100, 3900));
 }
