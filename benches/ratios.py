@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Print the medians and the gilfree/peer ratios of `cargo bench` (benches threading, thread).
+"""Print the medians and the gilfree/peer ratios of `cargo bench` (benches threading, thread,
+queue, collections).
 
 Usage: python3 benches/ratios.py [CRITERION_DIR]   (default: target/criterion)
 
@@ -7,6 +8,18 @@ Reads every <id>/new/estimates.json (criterion's latest run) under CRITERION_DIR
 point estimate of the median, and prints one table of medians and one of ratios against the
 targets in DESIGN.md ("Performance rules"). Every ratio compares two benchmarks of the same
 criterion group, hence of the same run. Standard library only.
+
+The benches and their groups:
+  threading    uncontended/*, contended/lock/*, no_waiters, handoff/*, barrier/rounds/*
+  thread       thread/spawn_join
+  queue        queue_spsc_bounded1024, queue_mpmc_bounded1024 (ids <peer>/<P>p<C>c, one per
+               shape in QUEUE_MPMC, default 2p2c), simple_queue_spsc, queue_uncontended
+               (threaded groups: time per message)
+  collections  deque_uncontended, deque_contended_2threads, set_read_heavy_{2,4}threads,
+               set_uncontended (ids <peer>/contains, <peer>/add_discard)
+
+A row may carry an aim beside its target: a ratio above the aim but within the target is
+"ok (above aim)", not a miss. A row with only an aim is informational ("aim met"/"above aim").
 """
 
 import json
@@ -45,7 +58,7 @@ def fmt_time(ns):
     return f"{ns:.2f} ns"
 
 
-# (label, numerator id, denominator id, maximum ratio or None for information only)
+# (label, numerator id, denominator id, maximum ratio or None for information only[, aim])
 RATIOS = [
     ("Lock / parking_lot Mutex (uncontended)",
      "uncontended/lock/gilfree_Lock", "uncontended/lock/parking_lot_Mutex", 1.25),
@@ -94,6 +107,104 @@ RATIOS += [
      "thread/spawn_join/gilfree_Thread", "thread/spawn_join/std_thread", None),
 ]
 
+# queue: Queue bounded(1024) <= 2 x crossbeam-channel, aiming at <= 1; SimpleQueue <= 1.5 x std
+# mpsc. Time per message in the threaded groups.
+Q = "queue_spsc_bounded1024"
+RATIOS += [
+    ("Queue(1024) / crossbeam bounded (SPSC)",
+     f"{Q}/gilfree_Queue", f"{Q}/crossbeam_bounded", 2.0, 1.0),
+    ("Queue(1024) / flume bounded (SPSC)",
+     f"{Q}/gilfree_Queue", f"{Q}/flume_bounded", None),
+    ("Queue(1024) / std mpsc sync_channel (SPSC)",
+     f"{Q}/gilfree_Queue", f"{Q}/std_mpsc_sync_channel", None),
+    ("Queue(1024) / Mutex<VecDeque>+Condvar (SPSC)",
+     f"{Q}/gilfree_Queue", f"{Q}/parking_lot_Mutex_VecDeque_Condvar", None),
+]
+Q_MPMC = "queue_mpmc_bounded1024"
+MPMC_SHAPES = ["2p2c"]  # the default; other shapes found in the results are added in main()
+
+
+def mpmc_rows(shape):
+    return [
+        (f"Queue(1024) / crossbeam bounded (MPMC {shape})",
+         f"{Q_MPMC}/gilfree_Queue/{shape}", f"{Q_MPMC}/crossbeam_bounded/{shape}", 2.0, 1.0),
+        (f"Queue(1024) / flume bounded (MPMC {shape})",
+         f"{Q_MPMC}/gilfree_Queue/{shape}", f"{Q_MPMC}/flume_bounded/{shape}", None),
+        (f"Queue(1024) / Mutex<VecDeque>+Condvar (MPMC {shape})",
+         f"{Q_MPMC}/gilfree_Queue/{shape}",
+         f"{Q_MPMC}/parking_lot_Mutex_VecDeque_Condvar/{shape}", None),
+    ]
+
+
+MPMC_AT = len(RATIOS)  # where main() inserts the rows of extra shapes
+for shape in MPMC_SHAPES:
+    RATIOS += mpmc_rows(shape)
+Q = "simple_queue_spsc"
+RATIOS += [
+    ("SimpleQueue / std mpsc channel (SPSC)",
+     f"{Q}/gilfree_SimpleQueue", f"{Q}/std_mpsc_channel", 1.5),
+    ("SimpleQueue / crossbeam unbounded (SPSC)",
+     f"{Q}/gilfree_SimpleQueue", f"{Q}/crossbeam_unbounded", None),
+    ("SimpleQueue / flume unbounded (SPSC)",
+     f"{Q}/gilfree_SimpleQueue", f"{Q}/flume_unbounded", None),
+]
+Q = "queue_uncontended"
+RATIOS += [
+    ("Queue(1024) / crossbeam bounded (put+get, 1 thread)",
+     f"{Q}/gilfree_Queue", f"{Q}/crossbeam_bounded", None),
+    ("Queue(1024) / Mutex<VecDeque>+Condvar (put+get, 1 thread)",
+     f"{Q}/gilfree_Queue", f"{Q}/parking_lot_Mutex_VecDeque_Condvar", None),
+    ("Queue(1024) / bare Mutex<VecDeque> (put+get, 1 thread)",
+     f"{Q}/gilfree_Queue", f"{Q}/parking_lot_Mutex_VecDeque", None),
+    ("SimpleQueue / crossbeam bounded (put+get, 1 thread)",
+     f"{Q}/gilfree_SimpleQueue", f"{Q}/crossbeam_bounded", None),
+    ("LifoQueue / Queue (put+get, 1 thread)",
+     f"{Q}/gilfree_LifoQueue", f"{Q}/gilfree_Queue", None),
+    ("PriorityQueue / Queue (put+get, 1 thread)",
+     f"{Q}/gilfree_PriorityQueue", f"{Q}/gilfree_Queue", None),
+]
+del Q
+
+# collections: Deque <= 1.25 x parking_lot Mutex<VecDeque>; Set read-heavy at 2 threads no
+# slower than Mutex<HashSet>, aiming at DashSet. Time per operation (deque: per pair).
+RATIOS += [
+    ("Deque / parking_lot Mutex<VecDeque> (append+pop_left)",
+     "deque_uncontended/gilfree_Deque", "deque_uncontended/parking_lot_Mutex_VecDeque", 1.25),
+    ("Deque / std Mutex<VecDeque> (append+pop_left)",
+     "deque_uncontended/gilfree_Deque", "deque_uncontended/std_Mutex_VecDeque", None),
+    ("Deque(maxlen 1024) / parking_lot Mutex<VecDeque> (evicting append)",
+     "deque_uncontended/gilfree_Deque_maxlen1024_append",
+     "deque_uncontended/parking_lot_Mutex_VecDeque_maxlen1024_append", 1.25),
+    ("Deque / parking_lot Mutex<VecDeque> (contended, 2 threads)",
+     "deque_contended_2threads/gilfree_Deque",
+     "deque_contended_2threads/parking_lot_Mutex_VecDeque", 1.25),
+    ("Deque / std Mutex<VecDeque> (contended, 2 threads)",
+     "deque_contended_2threads/gilfree_Deque", "deque_contended_2threads/std_Mutex_VecDeque",
+     None),
+]
+for n in (2, 4):
+    G = f"set_read_heavy_{n}threads"
+    limit = 1.0 if n == 2 else None
+    RATIOS += [
+        (f"Set / parking_lot Mutex<HashSet> (read-heavy, {n} threads)",
+         f"{G}/gilfree_Set", f"{G}/parking_lot_Mutex_HashSet", limit),
+        (f"Set / std Mutex<HashSet> (read-heavy, {n} threads)",
+         f"{G}/gilfree_Set", f"{G}/std_Mutex_HashSet", limit),
+        (f"Set / parking_lot RwLock<HashSet> (read-heavy, {n} threads)",
+         f"{G}/gilfree_Set", f"{G}/parking_lot_RwLock_HashSet", None),
+        (f"Set / DashSet (read-heavy, {n} threads)",
+         f"{G}/gilfree_Set", f"{G}/dashmap_DashSet", None, 1.0 if n == 2 else None),
+    ]
+del G, limit
+for op in ("contains", "add_discard"):
+    RATIOS += [
+        (f"Set / parking_lot Mutex<HashSet> ({op}, 1 thread)",
+         f"set_uncontended/gilfree_Set/{op}", f"set_uncontended/parking_lot_Mutex_HashSet/{op}",
+         None),
+        (f"Set / DashSet ({op}, 1 thread)",
+         f"set_uncontended/gilfree_Set/{op}", f"set_uncontended/dashmap_DashSet/{op}", None),
+    ]
+
 # (id, maximum nanoseconds or None): absolute times of calls that must not block or sleep.
 NO_WAITERS = [
     ("no_waiters/gilfree_Condition_notify_one", 20.0),
@@ -109,13 +220,31 @@ NO_WAITERS = [
 ]
 
 
-def verdict(value, limit, strict=False):
+def verdict(value, limit, strict=False, aim=None):
     if value is None:
         return "missing"
     if limit is None:
-        return "info"
+        if aim is None:
+            return "info"
+        return "aim met" if value <= aim else "above aim"
     ok = value < limit if strict else value <= limit
-    return "ok" if ok else "MISSED"
+    if not ok:
+        return "MISSED"
+    return "ok (above aim)" if aim is not None and value > aim else "ok"
+
+
+def limit_and_aim(row):
+    """A RATIOS row's (limit, aim); the aim is optional."""
+    return row[3], row[4] if len(row) > 4 else None
+
+
+def target_text(limit, aim):
+    parts = []
+    if limit is not None:
+        parts.append(f"<= {limit:g}")
+    if aim is not None:
+        parts.append(f"aim {aim:g}")
+    return ", ".join(parts) if parts else "-"
 
 
 def main():
@@ -130,18 +259,31 @@ def main():
     for key in sorted(medians):
         print(f"{key:<{width}}  {fmt_time(medians[key])}")
 
+    # MPMC shapes other than the default ones, run with QUEUE_MPMC=PxC,...
+    prefix = f"{Q_MPMC}/gilfree_Queue/"
+    extra = sorted({k[len(prefix):] for k in medians if k.startswith(prefix)} - set(MPMC_SHAPES))
+    ratios = list(RATIOS)
+    at = MPMC_AT + len(MPMC_SHAPES) * len(mpmc_rows(""))
+    for shape in extra:
+        ratios[at:at] = mpmc_rows(shape)
+        at += len(mpmc_rows(shape))
+
     print()
-    label_w = max(len(r[0]) for r in RATIOS)
-    print(f"{'ratio (median / median, same group)':<{label_w}}  {'value':>7}  target  verdict")
+    label_w = max(len(r[0]) for r in ratios)
+    target_w = max(len(target_text(*limit_and_aim(r))) for r in ratios)
+    print(f"{'ratio (median / median, same group)':<{label_w}}  {'value':>7}  "
+          f"{'target':<{target_w}}  verdict")
     missed = 0
-    for label, num, den, limit in RATIOS:
+    for row in ratios:
+        label, num, den = row[:3]
+        limit, aim = limit_and_aim(row)
         a, b = medians.get(num), medians.get(den)
         ratio = a / b if a is not None and b else None
-        v = verdict(ratio, limit)
+        v = verdict(ratio, limit, aim=aim)
         missed += v == "MISSED"
         shown = f"{ratio:7.2f}" if ratio is not None else f"{'-':>7}"
-        target = f"<= {limit:g}" if limit is not None else "-"
-        print(f"{label:<{label_w}}  {shown}  {target:<6}  {v}")
+        target = target_text(limit, aim)
+        print(f"{label:<{label_w}}  {shown}  {target:<{target_w}}  {v}")
 
     print()
     id_w = max(len(k) for k, _ in NO_WAITERS)
