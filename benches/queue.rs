@@ -15,54 +15,22 @@
 //! `QUEUE_MPMC=PxC[,PxC...]` (e.g. `QUEUE_MPMC=2x2,1x3`) picks the producer x consumer shapes
 //! of `queue_mpmc_bounded1024`; the default is `2x2`.
 
+mod common;
+
+use common::*;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main, measurement::WallTime,
 };
 use std::collections::VecDeque;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The bound of every bounded queue here.
 const CAP: usize = 1024;
 
 /// The fewest messages one timed run passes (see the module docs).
 const MIN_MESSAGES: u64 = 100_000;
-
-/// Quick settings: the whole bench should finish in a few minutes on a 2-core machine.
-fn quick<'a>(c: &'a mut Criterion, name: &str, samples: usize) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
-    group
-        .sample_size(samples)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
-    group
-}
-
-/// Runs `work(i)` on `n` scoped threads started together; returns the time from the common
-/// start until the last one finished.
-fn timed_threads<F: Fn(usize) + Sync>(n: usize, work: F) -> Duration {
-    let start_line = std::sync::Barrier::new(n + 1);
-    let start = std::thread::scope(|s| {
-        for i in 0..n {
-            let (work, start_line) = (&work, &start_line);
-            s.spawn(move || {
-                start_line.wait();
-                work(i);
-            });
-        }
-        start_line.wait();
-        Instant::now()
-        // The scope joins every thread before returning.
-    });
-    start.elapsed()
-}
-
-/// Thread `i`'s share of `total` operations split over `n` threads (the shares sum to `total`).
-fn share(total: u64, n: usize, i: usize) -> u64 {
-    let n = n as u64;
-    total / n + u64::from((i as u64) < total % n)
-}
 
 /// The time of `iters` messages, measured on a run of at least `MIN_MESSAGES`.
 fn per_message(iters: u64, run: impl FnOnce(u64) -> Duration) -> Duration {
@@ -114,56 +82,38 @@ impl Chan for gilfree::SimpleQueue<u64> {
     }
 }
 
-struct Crossbeam(
-    crossbeam_channel::Sender<u64>,
-    crossbeam_channel::Receiver<u64>,
-);
+/// A channel crate's `Sender<u64>` + `Receiver<u64>` pair as a [`Chan`], made by the crate's
+/// `bounded(cap)` or `unbounded()`.
+macro_rules! tx_rx_chan {
+    ($name:ident, $krate:ident) => {
+        struct $name($krate::Sender<u64>, $krate::Receiver<u64>);
 
-impl Crossbeam {
-    fn bounded(cap: usize) -> Self {
-        let (tx, rx) = crossbeam_channel::bounded(cap);
-        Crossbeam(tx, rx)
-    }
-    fn unbounded() -> Self {
-        let (tx, rx) = crossbeam_channel::unbounded();
-        Crossbeam(tx, rx)
-    }
+        impl $name {
+            fn bounded(cap: usize) -> Self {
+                let (tx, rx) = $krate::bounded(cap);
+                $name(tx, rx)
+            }
+            fn unbounded() -> Self {
+                let (tx, rx) = $krate::unbounded();
+                $name(tx, rx)
+            }
+        }
+
+        impl Chan for $name {
+            #[inline]
+            fn send(&self, v: u64) {
+                self.0.send(v).unwrap()
+            }
+            #[inline]
+            fn recv(&self) -> u64 {
+                self.1.recv().unwrap()
+            }
+        }
+    };
 }
 
-impl Chan for Crossbeam {
-    #[inline]
-    fn send(&self, v: u64) {
-        self.0.send(v).unwrap()
-    }
-    #[inline]
-    fn recv(&self) -> u64 {
-        self.1.recv().unwrap()
-    }
-}
-
-struct Flume(flume::Sender<u64>, flume::Receiver<u64>);
-
-impl Flume {
-    fn bounded(cap: usize) -> Self {
-        let (tx, rx) = flume::bounded(cap);
-        Flume(tx, rx)
-    }
-    fn unbounded() -> Self {
-        let (tx, rx) = flume::unbounded();
-        Flume(tx, rx)
-    }
-}
-
-impl Chan for Flume {
-    #[inline]
-    fn send(&self, v: u64) {
-        self.0.send(v).unwrap()
-    }
-    #[inline]
-    fn recv(&self) -> u64 {
-        self.1.recv().unwrap()
-    }
-}
+tx_rx_chan!(Crossbeam, crossbeam_channel);
+tx_rx_chan!(Flume, flume);
 
 /// std's `mpsc`: one consumer only. Its `Receiver` is not `Sync`, so it sits in a mutex that
 /// the consumer takes once per run (in `recv_n`), not once per message.
@@ -192,41 +142,33 @@ impl StdMpsc<std::sync::mpsc::Sender<u64>> {
     }
 }
 
-impl Chan for StdMpsc<std::sync::mpsc::SyncSender<u64>> {
-    #[inline]
-    fn send(&self, v: u64) {
-        self.tx.send(v).unwrap()
-    }
-    fn recv(&self) -> u64 {
-        self.rx.lock().unwrap().recv().unwrap()
-    }
-    fn recv_n(&self, n: u64) -> u64 {
-        let rx = self.rx.lock().unwrap();
-        let mut sum = 0u64;
-        for _ in 0..n {
-            sum = sum.wrapping_add(rx.recv().unwrap());
+/// The same [`Chan`] for both of std's senders (`sync_channel`'s and `channel`'s).
+macro_rules! std_mpsc_chan {
+    ($($sender:ty),*) => {$(
+        impl Chan for StdMpsc<$sender> {
+            #[inline]
+            fn send(&self, v: u64) {
+                self.tx.send(v).unwrap()
+            }
+            fn recv(&self) -> u64 {
+                self.rx.lock().unwrap().recv().unwrap()
+            }
+            fn recv_n(&self, n: u64) -> u64 {
+                let rx = self.rx.lock().unwrap();
+                let mut sum = 0u64;
+                for _ in 0..n {
+                    sum = sum.wrapping_add(rx.recv().unwrap());
+                }
+                sum
+            }
         }
-        sum
-    }
+    )*};
 }
 
-impl Chan for StdMpsc<std::sync::mpsc::Sender<u64>> {
-    #[inline]
-    fn send(&self, v: u64) {
-        self.tx.send(v).unwrap()
-    }
-    fn recv(&self) -> u64 {
-        self.rx.lock().unwrap().recv().unwrap()
-    }
-    fn recv_n(&self, n: u64) -> u64 {
-        let rx = self.rx.lock().unwrap();
-        let mut sum = 0u64;
-        for _ in 0..n {
-            sum = sum.wrapping_add(rx.recv().unwrap());
-        }
-        sum
-    }
-}
+std_mpsc_chan!(
+    std::sync::mpsc::SyncSender<u64>,
+    std::sync::mpsc::Sender<u64>
+);
 
 /// The textbook bounded queue: a parking_lot `Mutex<VecDeque>` with two condition variables.
 struct CondvarQueue {

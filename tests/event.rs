@@ -13,33 +13,26 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-/// Lead time for [`let_threads_block_after`]: threads get 150 ms plus 10 ms each to block.
-const BLOCK_LEAD: Duration = Duration::from_millis(150);
+/// Lead time for [`start_blocked_after`] in [`start_waiters`]: waiters get 150 ms plus 10 ms
+/// each to block.
+const WAITER_LEAD: Duration = Duration::from_millis(150);
 
 static_assertions::assert_impl_all!(Event: Send, Sync, std::fmt::Debug, Default);
 
-/// Starts `n` threads that each announce themselves through `started`, then run `wait` on the
-/// event; returns once all have announced themselves and had time to block.
+/// Starts `n` threads that each announce themselves, then run `wait` on the event
+/// ([`start_blocked_after`]); returns once all have announced themselves and had time to block.
 fn start_waiters<R: Send + 'static>(
     ev: &Arc<Event>,
     n: usize,
     wait: impl Fn(&Event) -> R + Send + Sync + Copy + 'static,
 ) -> Vec<JoinHandle<R>> {
-    let started = Arc::new(AtomicUsize::new(0));
-    let handles: Vec<_> = (0..n)
-        .map(|_| {
-            let (ev, started) = (Arc::clone(ev), Arc::clone(&started));
-            thread::spawn(move || {
-                started.fetch_add(1, Ordering::SeqCst);
-                wait(&ev)
-            })
-        })
-        .collect();
-    poll_until("all waiters to start", || {
-        started.load(Ordering::SeqCst) == n
-    });
-    let_threads_block_after(BLOCK_LEAD, n as u32);
-    handles
+    start_blocked_after(
+        WAITER_LEAD,
+        (0..n).map(|_| {
+            let ev = Arc::clone(ev);
+            move || wait(&ev)
+        }),
+    )
 }
 
 /// EVT-1: the flag starts unset; `set` and `clear` are idempotent.

@@ -32,11 +32,8 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
-
-/// Lead time for [`let_threads_block_after`]: threads get 20 ms plus 10 ms each to block.
-const BLOCK_LEAD: Duration = Duration::from_millis(20);
 
 static_assertions::assert_impl_all!(Queue<u8>: Send, Sync, fmt::Debug, Default);
 static_assertions::assert_impl_all!(LifoQueue<u8>: Send, Sync, fmt::Debug, Default);
@@ -128,49 +125,6 @@ fn full_queue<O: Kind>(items: &[u32]) -> Arc<Q<O>> {
     q
 }
 
-/// Starts one thread per closure, each announcing itself before it runs; returns once all have
-/// started and had time to block.
-fn start_blocked<R, F>(fs: impl IntoIterator<Item = F>) -> Vec<JoinHandle<R>>
-where
-    R: Send + 'static,
-    F: FnOnce() -> R + Send + 'static,
-{
-    let started = Arc::new(AtomicUsize::new(0));
-    let handles: Vec<_> = fs
-        .into_iter()
-        .map(|f| {
-            let started = Arc::clone(&started);
-            thread::spawn(move || {
-                started.fetch_add(1, SeqCst);
-                f()
-            })
-        })
-        .collect();
-    let n = handles.len();
-    poll_until("all threads to start", || started.load(SeqCst) == n);
-    let_threads_block_after(BLOCK_LEAD, n as u32);
-    handles
-}
-
-/// Asserts that none of `handles` has returned.
-fn assert_blocked<R>(handles: &[JoinHandle<R>], what: &str) {
-    for h in handles {
-        assert!(!h.is_finished(), "{what} returned instead of blocking");
-    }
-}
-
-/// Runs `f`, asserting it returns without waiting.
-fn at_once<R>(what: &str, f: impl FnOnce() -> R) -> R {
-    let start = Instant::now();
-    let r = f();
-    let elapsed = start.elapsed();
-    assert!(
-        elapsed < AT_ONCE,
-        "{what} took {elapsed:?}, expected no wait"
-    );
-    r
-}
-
 /// Runs `f`, asserting (CPython's bounds) that it took about `t`.
 fn timed<R>(t: Duration, f: impl FnOnce() -> R) -> R {
     let start = Instant::now();
@@ -183,6 +137,70 @@ fn timed<R>(t: Duration, f: impl FnOnce() -> R) -> R {
 fn sorted(mut v: Vec<u32>) -> Vec<u32> {
     v.sort_unstable();
     v
+}
+
+/// A `Priority`-orderable token, neither `Copy` nor `Clone`, that counts its drops. One made by
+/// [`Token::touchy`] is a PriorityQueue item whose comparison panics while `panics` is above
+/// zero (once per unit), for Q-11.
+struct Token {
+    id: u32,
+    drops: Arc<AtomicUsize>,
+    /// Set by [`Token::touchy`] only: `cmp` panics while it is above zero, taking one off.
+    panics: Option<Arc<AtomicUsize>>,
+}
+
+impl Token {
+    /// A token that never panics.
+    fn new(id: u32, drops: &Arc<AtomicUsize>) -> Token {
+        Token {
+            id,
+            drops: Arc::clone(drops),
+            panics: None,
+        }
+    }
+
+    /// A token whose `cmp` panics while `panics` is above zero.
+    fn touchy(id: u32, panics: &Arc<AtomicUsize>, drops: &Arc<AtomicUsize>) -> Token {
+        Token {
+            id,
+            drops: Arc::clone(drops),
+            panics: Some(Arc::clone(panics)),
+        }
+    }
+}
+
+impl Ord for Token {
+    fn cmp(&self, other: &Self) -> cmp::Ordering {
+        let panic_now = self.panics.as_ref().is_some_and(|panics| {
+            panics
+                .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        });
+        if panic_now {
+            panic!("Token::cmp panics on purpose");
+        }
+        self.id.cmp(&other.id)
+    }
+}
+
+impl PartialOrd for Token {
+    fn partial_cmp(&self, other: &Self) -> Option<cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Token {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Token {}
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -702,47 +720,6 @@ kinds!(q10_set_maxsize);
 // ---------------------------------------------------------------------------------------------
 // a panicking `Ord`
 
-/// A PriorityQueue item whose comparison panics while `panics` is above zero (once per unit),
-/// and which counts its drops.
-struct Touchy {
-    key: u32,
-    panics: Arc<AtomicUsize>,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Ord for Touchy {
-    fn cmp(&self, other: &Self) -> cmp::Ordering {
-        if self
-            .panics
-            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-        {
-            panic!("Touchy::cmp panics on purpose");
-        }
-        self.key.cmp(&other.key)
-    }
-}
-
-impl PartialOrd for Touchy {
-    fn partial_cmp(&self, other: &Self) -> Option<cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Touchy {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-impl Eq for Touchy {}
-
-impl Drop for Touchy {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, SeqCst);
-    }
-}
-
 /// an item whose `Ord` panics leaves a PriorityQueue usable: the panic reaches the caller
 /// of `put`/`get` and nothing else; the lock is released, `qsize` and the task count stay
 /// right, a putter blocked on the full queue is woken by the `get` that panicked, a getter
@@ -754,11 +731,7 @@ fn q11_panicking_ord_leaves_priority_queue_usable() {
         let drops = Arc::new(AtomicUsize::new(0));
         let make = {
             let (panics, drops) = (Arc::clone(&panics), Arc::clone(&drops));
-            move |key| Touchy {
-                key,
-                panics: Arc::clone(&panics),
-                drops: Arc::clone(&drops),
-            }
+            move |id| Token::touchy(id, &panics, &drops)
         };
         let q = Arc::new(PriorityQueue::new(4));
         for key in [5, 3, 8] {
@@ -802,7 +775,7 @@ fn q11_panicking_ord_leaves_priority_queue_usable() {
         assert_eq!(q.unfinished_tasks(), 5, "a get changed the task count");
 
         // Everything left comes out (the heap order after a panic is not promised).
-        let mut keys: Vec<u32> = q.try_iter().map(|t| t.key).collect();
+        let mut keys: Vec<u32> = q.try_iter().map(|t| t.id).collect();
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), 4, "lost or duplicated items: {keys:?}");
@@ -813,7 +786,7 @@ fn q11_panicking_ord_leaves_priority_queue_usable() {
         // Still usable: a blocked getter is woken by a put, and the task count adds up.
         let getter = start_blocked([{
             let q = Arc::clone(&q);
-            move || q.get_timeout(LONG).map(|t| t.key)
+            move || q.get_timeout(LONG).map(|t| t.id)
         }]);
         assert_blocked(&getter, "get on an empty queue");
         q.put(make(42)).unwrap();
@@ -1479,47 +1452,6 @@ kinds!(stress_producers_and_consumers);
 
 // ---------------------------------------------------------------------------------------------
 // Items handed back, Debug, errors
-
-/// A `Priority`-orderable token, neither `Copy` nor `Clone`, that counts its drops.
-struct Token {
-    id: u32,
-    drops: Arc<AtomicUsize>,
-}
-
-impl Token {
-    fn new(id: u32, drops: &Arc<AtomicUsize>) -> Token {
-        Token {
-            id,
-            drops: Arc::clone(drops),
-        }
-    }
-}
-
-impl Ord for Token {
-    fn cmp(&self, other: &Self) -> cmp::Ordering {
-        self.id.cmp(&other.id)
-    }
-}
-
-impl PartialOrd for Token {
-    fn partial_cmp(&self, other: &Self) -> Option<cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Token {
-    fn eq(&self, other: &Self) -> bool {
-        self.id == other.id
-    }
-}
-
-impl Eq for Token {}
-
-impl Drop for Token {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, SeqCst);
-    }
-}
 
 /// Q-4, QS-2, QS-4, QS-7: a refused put hands back the very item (not `Clone`), dropping
 /// nothing; an immediate shutdown drops the discarded items before it returns; dropping the

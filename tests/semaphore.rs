@@ -20,9 +20,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Lead time for [`let_threads_block_after`]: threads get 20 ms plus 10 ms each to block.
-const BLOCK_LEAD: Duration = Duration::from_millis(20);
-
 static_assertions::assert_impl_all!(Semaphore: Send, Sync, std::fmt::Debug, Default);
 static_assertions::assert_impl_all!(BoundedSemaphore: Send, Sync, std::fmt::Debug, Default);
 static_assertions::assert_impl_all!(gilfree::SemaphoreGuard<'static>: Send, Sync, std::fmt::Debug);

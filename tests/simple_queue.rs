@@ -16,58 +16,12 @@ use common::*;
 use gilfree::{Empty, SimpleQueue};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
-
-/// Lead time for [`let_threads_block_after`]: threads get 20 ms plus 10 ms each to block.
-const BLOCK_LEAD: Duration = Duration::from_millis(20);
 
 static_assertions::assert_impl_all!(SimpleQueue<u8>: Send, Sync, std::fmt::Debug, Default);
 static_assertions::assert_impl_all!(SimpleQueue<std::cell::Cell<u8>>: Send, Sync);
 static_assertions::assert_not_impl_any!(SimpleQueue<std::rc::Rc<u8>>: Send, Sync);
-
-/// Starts one thread per closure, each announcing itself before it runs; returns once all have
-/// started and had time to block.
-fn start_blocked<R, F>(fs: impl IntoIterator<Item = F>) -> Vec<JoinHandle<R>>
-where
-    R: Send + 'static,
-    F: FnOnce() -> R + Send + 'static,
-{
-    let started = Arc::new(AtomicUsize::new(0));
-    let handles: Vec<_> = fs
-        .into_iter()
-        .map(|f| {
-            let started = Arc::clone(&started);
-            thread::spawn(move || {
-                started.fetch_add(1, SeqCst);
-                f()
-            })
-        })
-        .collect();
-    let n = handles.len();
-    poll_until("all threads to start", || started.load(SeqCst) == n);
-    let_threads_block_after(BLOCK_LEAD, n as u32);
-    handles
-}
-
-/// Asserts that none of `handles` has returned.
-fn assert_blocked<R>(handles: &[JoinHandle<R>], what: &str) {
-    for h in handles {
-        assert!(!h.is_finished(), "{what} returned instead of blocking");
-    }
-}
-
-/// Runs `f`, asserting it returns without waiting.
-fn at_once<R>(what: &str, f: impl FnOnce() -> R) -> R {
-    let start = Instant::now();
-    let r = f();
-    let elapsed = start.elapsed();
-    assert!(
-        elapsed < AT_ONCE,
-        "{what} took {elapsed:?}, expected no wait"
-    );
-    r
-}
 
 /// SQ-1: a SimpleQueue is a FIFO: after 111, 333, 222 it gives 111, 333, 222, whichever get
 /// form takes them.

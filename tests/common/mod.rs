@@ -2,16 +2,17 @@
 //!
 //! The timing checks follow CPython's `test.lock_tests`: a wait of `t` must take at least
 //! `0.6 * t` and less than `10 * t` ([`assert_timeout`]). Sleeps are never used as
-//! synchronisation: a test that sleeps to let threads block ([`let_threads_block`]) then asserts
-//! only on observable state, and every "until it happens" wait polls that state with a bound
-//! ([`poll_until`], [`join_within`], [`with_watchdog`]), so a bug fails the test instead of
-//! hanging it.
+//! synchronisation: a test that sleeps to let threads block ([`let_threads_block`],
+//! [`start_blocked`]) then asserts only on observable state, and every "until it happens" wait
+//! polls that state with a bound ([`poll_until`], [`join_within`], [`with_watchdog`]), so a bug
+//! fails the test instead of hanging it.
 
 // Each test binary compiles its own copy of this module and uses only a subset of it.
 #![allow(dead_code)]
 
 use std::panic;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,10 @@ const WATCHDOG: Duration = Duration::from_secs(60);
 
 /// Time given to each thread that is to block ([`let_threads_block`]).
 const BLOCK_PER_THREAD: Duration = Duration::from_millis(10);
+
+/// Lead time for [`let_threads_block_after`] (and [`start_blocked`]): threads get 20 ms plus
+/// 10 ms each to block.
+pub(crate) const BLOCK_LEAD: Duration = Duration::from_millis(20);
 
 /// CPython's `assertTimeout`: a wait of `t` takes at least `0.6 * t` and less than `10 * t`.
 pub(crate) fn assert_timeout(elapsed: Duration, t: Duration) {
@@ -66,6 +71,61 @@ pub(crate) fn let_threads_block(n: u32) {
 /// used as synchronisation either: callers then assert on observable state.
 pub(crate) fn let_threads_block_after(lead: Duration, n: u32) {
     thread::sleep(lead + BLOCK_PER_THREAD * n);
+}
+
+/// Starts one thread per closure, each announcing itself before it runs; returns once all have
+/// started and had time to block ([`BLOCK_LEAD`] plus 10 ms each).
+pub(crate) fn start_blocked<R, F>(fs: impl IntoIterator<Item = F>) -> Vec<JoinHandle<R>>
+where
+    R: Send + 'static,
+    F: FnOnce() -> R + Send + 'static,
+{
+    start_blocked_after(BLOCK_LEAD, fs)
+}
+
+/// [`start_blocked`] with another lead time: the threads get `lead` plus 10 ms each to block.
+pub(crate) fn start_blocked_after<R, F>(
+    lead: Duration,
+    fs: impl IntoIterator<Item = F>,
+) -> Vec<JoinHandle<R>>
+where
+    R: Send + 'static,
+    F: FnOnce() -> R + Send + 'static,
+{
+    let started = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = fs
+        .into_iter()
+        .map(|f| {
+            let started = Arc::clone(&started);
+            thread::spawn(move || {
+                started.fetch_add(1, SeqCst);
+                f()
+            })
+        })
+        .collect();
+    let n = handles.len();
+    poll_until("all threads to start", || started.load(SeqCst) == n);
+    let_threads_block_after(lead, n as u32);
+    handles
+}
+
+/// Asserts that none of `handles` has returned.
+pub(crate) fn assert_blocked<R>(handles: &[JoinHandle<R>], what: &str) {
+    for h in handles {
+        assert!(!h.is_finished(), "{what} returned instead of blocking");
+    }
+}
+
+/// Runs `f`, asserting it returns without waiting (within [`AT_ONCE`]).
+pub(crate) fn at_once<R>(what: &str, f: impl FnOnce() -> R) -> R {
+    let start = Instant::now();
+    let r = f();
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed < AT_ONCE,
+        "{what} took {elapsed:?}, expected no wait"
+    );
+    r
 }
 
 /// Runs `body` on its own thread and fails (instead of hanging) if it does not finish in 60 s.
