@@ -456,3 +456,165 @@ impl<K: fmt::Debug> fmt::Display for KeyError<K> {
 }
 
 impl<K: fmt::Debug> Error for KeyError<K> {}
+
+// ---------------------------------------------------------------------------------------------
+// futures: FutureError, TimeoutError, InvalidStateError
+
+/// Why a [`Future`](crate::Future) has no value: Python's `CancelledError`, `TimeoutError`,
+/// the task's own exception (a panic, here), `RuntimeError` ("cannot schedule new futures
+/// after shutdown") or `BrokenThreadPool` (FUT-5, EXE-2, EXE-11, EXE-18).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::{FutureError, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(1);
+/// let fut = pool.submit(|| -> u32 { panic!("division by zero") });
+/// assert_eq!(
+///     fut.result(),
+///     Err(FutureError::Panicked { message: "division by zero".into() })
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FutureError {
+    /// Python's `CancelledError`: the future was cancelled before it ran.
+    Cancelled,
+    /// Python's `TimeoutError`: the future was not done when the timeout passed.
+    Timeout,
+    /// The task panicked (Python: it raised); `message` is the panic's text.
+    Panicked {
+        /// The panic message (`"<non-string panic payload>"` if it was no string).
+        message: String,
+    },
+    /// Python's `RuntimeError`: the task was submitted after the executor shut down.
+    Shutdown,
+    /// Python's `BrokenThreadPool` (a `BrokenExecutor`): the executor cannot run the task — a
+    /// worker's initializer panicked, or the future's [`Promise`](crate::Promise) was dropped
+    /// without a result.
+    BrokenExecutor {
+        /// What broke it.
+        message: String,
+    },
+}
+
+impl FutureError {
+    /// Whether this is the task's own failure (Python's `future.exception()` is not `None`),
+    /// as opposed to a cancellation or a timeout (WAIT-3: cancelled futures are no exception).
+    pub fn is_exception(&self) -> bool {
+        matches!(
+            self,
+            FutureError::Panicked { .. }
+                | FutureError::Shutdown
+                | FutureError::BrokenExecutor { .. }
+        )
+    }
+}
+
+impl fmt::Display for FutureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FutureError::Cancelled => f.write_str("CancelledError: the future was cancelled"),
+            FutureError::Timeout => f.write_str("TimeoutError: the future is not done"),
+            FutureError::Panicked { message } => write!(f, "the task panicked: {message}"),
+            FutureError::Shutdown => {
+                f.write_str("RuntimeError: cannot schedule new futures after shutdown")
+            }
+            FutureError::BrokenExecutor { message } => write!(f, "BrokenThreadPool: {message}"),
+        }
+    }
+}
+
+impl Error for FutureError {}
+
+/// Python's `TimeoutError` from [`as_completed`](crate::futures::as_completed): the timeout
+/// passed with futures still unfinished; the message is Python's, `"2 (of 4) futures
+/// unfinished"` (ASC-4).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::Promise;
+/// use std::time::Duration;
+///
+/// let (_promise, fut) = Promise::<u8>::new();
+/// let mut it = gilfree::futures::as_completed([fut], Some(Duration::ZERO));
+/// let err = it.next().unwrap().unwrap_err();
+/// assert_eq!(err.message(), "1 (of 1) futures unfinished");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TimeoutError {
+    message: String,
+}
+
+impl TimeoutError {
+    pub(crate) fn new(message: String) -> Self {
+        TimeoutError { message }
+    }
+
+    /// The message Python would attach to the exception.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "TimeoutError: {}", self.message)
+    }
+}
+
+impl Error for TimeoutError {}
+
+/// Python's `concurrent.futures.InvalidStateError`: a [`Promise`](crate::Promise) tried to
+/// complete a future that is already done (cancelled, FUT-13). The value that could not be
+/// stored is inside.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::Promise;
+///
+/// let (promise, fut) = Promise::new();
+/// assert!(fut.cancel());
+/// let err = promise.set_result(42).unwrap_err();
+/// assert_eq!(err.into_inner(), 42);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InvalidStateError<T = ()> {
+    message: &'static str,
+    item: T,
+}
+
+impl<T> InvalidStateError<T> {
+    pub(crate) const fn new(message: &'static str, item: T) -> Self {
+        InvalidStateError { message, item }
+    }
+
+    /// The message Python would attach to the exception.
+    pub fn message(&self) -> &'static str {
+        self.message
+    }
+
+    /// The value that was not stored.
+    pub fn into_inner(self) -> T {
+        self.item
+    }
+}
+
+impl<T> fmt::Debug for InvalidStateError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InvalidStateError")
+            .field("message", &self.message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Display for InvalidStateError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "InvalidStateError: {}", self.message)
+    }
+}
+
+impl<T> Error for InvalidStateError<T> {}

@@ -19,9 +19,12 @@
 //! | `queue.SimpleQueue()` | [`SimpleQueue::new()`](SimpleQueue::new) |
 //! | `collections.deque(maxlen=n)` | [`Deque::new()`](Deque::new), [`Deque::with_maxlen(n)`](Deque::with_maxlen) |
 //! | a `set` guarded by a `Lock` | [`Set::new()`](Set::new) (sharded; every method on `&self`) |
+//! | `concurrent.futures.ThreadPoolExecutor(n)` | [`ThreadPoolExecutor::new(n)`](ThreadPoolExecutor::new), [`ThreadPoolExecutor::builder`] |
+//! | `pool.submit(fn)` → `Future`, `wait`, `as_completed` | [`ThreadPoolExecutor::submit`] → [`Future`], [`futures::wait`], [`futures::as_completed`] |
 //! | `RuntimeError`, `ValueError`, `BrokenBarrierError` | [`RuntimeError`], [`ValueError`], [`BrokenBarrierError`] |
 //! | `queue.Empty`, `queue.Full`, `queue.ShutDown` | [`Empty`], [`PutError::Full`], [`ShutDown`] (and [`GetError`]) |
 //! | `IndexError`, `KeyError` | [`IndexError`], [`KeyError`] |
+//! | `CancelledError`, `TimeoutError`, `BrokenThreadPool`, `InvalidStateError` | [`FutureError`], [`TimeoutError`], [`InvalidStateError`] |
 //!
 //! Every blocking call has three forms: blocking (`acquire`, `wait`), non-blocking
 //! (`try_acquire`) and timed (`acquire_timeout(Duration)`, `wait_timeout(Duration)`). Any
@@ -68,11 +71,15 @@ mod rt;
 pub mod __loom;
 
 pub use error::{
-    BrokenBarrierError, Empty, GetError, IndexError, JoinError, KeyError, PutError, RuntimeError,
-    ShutDown, ValueError,
+    BrokenBarrierError, Empty, FutureError, GetError, IndexError, InvalidStateError, JoinError,
+    KeyError, PutError, RuntimeError, ShutDown, TimeoutError, ValueError,
 };
 pub use native::collections;
 pub use native::collections::{Deque, Set};
+pub use native::futures;
+pub use native::futures::{
+    Future, FutureHandle, FutureState, Promise, ReturnWhen, ThreadPoolExecutor,
+};
 pub use native::queue;
 pub use native::queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 pub use native::threading;

@@ -7,6 +7,7 @@
 use super::rt;
 
 pub mod collections;
+pub mod futures;
 pub mod queue;
 pub mod threading;
 

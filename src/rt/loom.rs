@@ -10,12 +10,13 @@
 use std::cell::Cell as StdCell;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 pub(crate) use crossbeam_utils::CachePadded;
 pub(crate) use loom::sync::Arc;
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize};
+/// std's (see the native facade): written only under an `rt::Mutex`, which loom does model.
+pub(crate) use std::sync::OnceLock;
 pub(crate) use std::sync::atomic::Ordering;
 pub(crate) use std::time::Instant;
 

@@ -301,12 +301,29 @@ impl<T> Arc<T> {
     }
 }
 
+impl<T> Arc<T> {
+    #[inline]
+    pub(crate) fn try_unwrap(this: Self) -> Result<T, Self> {
+        std::sync::Arc::try_unwrap(this.0).map_err(Arc)
+    }
+}
+
 impl<T: ?Sized> Arc<T> {
     #[inline]
     pub(crate) fn ptr_eq(a: &Self, b: &Self) -> bool {
         std::sync::Arc::ptr_eq(&a.0, &b.0)
     }
+
+    #[inline]
+    pub(crate) fn as_ptr(this: &Self) -> *const T {
+        std::sync::Arc::as_ptr(&this.0)
+    }
 }
+
+/// A value written once and then only read (a future's outcome). std's, in both backends: it
+/// is only ever written while the owner's `rt::Mutex` is held, which is what orders it for
+/// loom.
+pub(crate) use std::sync::OnceLock;
 
 impl<T: ?Sized> Clone for Arc<T> {
     #[inline]

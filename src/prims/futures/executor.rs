@@ -1,0 +1,622 @@
+//! `concurrent.futures.ThreadPoolExecutor`.
+
+use super::super::Wait;
+use super::super::queue::Queue;
+use super::super::threading::{Thread, current_thread};
+use super::future::{Future, Promise};
+use super::rt::{Arc, AtomicUsize, Mutex, Ordering};
+use crate::error::{FutureError, ValueError, panic_message};
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Duration;
+
+/// One queued task, its value type erased.
+trait Job: Send {
+    /// Runs the task unless its future was cancelled; completes the future.
+    fn run(self: Box<Self>);
+    /// Cancels the future (shutdown with `cancel_futures`); `false` if it already started.
+    fn cancel(self: Box<Self>);
+    /// Completes the future with `error` (a broken pool).
+    fn fail(self: Box<Self>, error: FutureError);
+}
+
+struct Task<F, T> {
+    f: F,
+    promise: Promise<T>,
+}
+
+impl<F, T> Job for Task<F, T>
+where
+    F: FnOnce() -> T + Send,
+    T: Send + Sync,
+{
+    fn run(self: Box<Self>) {
+        let Task { f, promise } = *self;
+        if promise.set_running() != Ok(true) {
+            return; // cancelled while queued (EXE-14): never runs
+        }
+        // The task's panic is its exception (EXE-2); the worker lives on.
+        let _ = match panic::catch_unwind(AssertUnwindSafe(f)) {
+            Ok(value) => promise.set_result(value).map_err(drop),
+            Err(payload) => promise
+                .set_exception(FutureError::Panicked {
+                    message: panic_message(payload.as_ref()),
+                })
+                .map_err(drop),
+        };
+    }
+
+    fn cancel(self: Box<Self>) {
+        if let Some(fut) = self.promise.future() {
+            fut.cancel();
+        }
+    }
+
+    fn fail(self: Box<Self>, error: FutureError) {
+        let _ = self.promise.set_exception(error);
+    }
+}
+
+/// The pool's bookkeeping, under [`Shared::state`].
+///
+/// | field | meaning |
+/// |---|---|
+/// | `spawned` | worker threads started so far (never more than `max_workers`) |
+/// | `idle` | Python's `_idle_semaphore`: workers that finished a task and wait for the next; a submit uses one up instead of starting a thread (EXE-9) |
+/// | `shutdown` | `shutdown()` was called: submits are refused (EXE-11) |
+/// | `broken` | why the pool broke (an initializer panicked, EXE-18) |
+struct State {
+    spawned: usize,
+    idle: usize,
+    shutdown: bool,
+    broken: Option<String>,
+    workers: Vec<Thread<()>>,
+}
+
+struct Shared {
+    jobs: Queue<Box<dyn Job>>,
+    state: Mutex<State>,
+    max_workers: usize,
+    prefix: String,
+    initializer: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+/// Python's `concurrent.futures.ThreadPoolExecutor`: up to `max_workers` threads that run
+/// submitted closures and hand their results back as [`Future`]s.
+///
+/// Workers start lazily, one per submit until `max_workers` is reached, and only when no idle
+/// worker is waiting (EXE-9); an idle worker sleeps without using the CPU. A task's panic is
+/// caught and stored in its future, and the worker goes on (EXE-2). Dropping the pool shuts it
+/// down and waits for the submitted tasks (EXE-16).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::futures::as_completed;
+/// use gilfree::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(4);
+/// let squares: Vec<_> = (1..=5).map(|n| pool.submit(move || n * n)).collect();
+/// let mut sum = 0;
+/// for fut in as_completed(&squares, None) {
+///     sum += fut.unwrap().result().unwrap();
+/// }
+/// assert_eq!(sum, 55);
+/// let doubled: Vec<i32> = pool.map(|n| n * 2, 1..=3).map(Result::unwrap).collect();
+/// assert_eq!(doubled, [2, 4, 6]); // input order (EXE-3)
+/// ```
+///
+/// # Differences from Python
+///
+/// * `submit` after `shutdown` (or on a broken pool) does not raise: it returns a future that
+///   is already done with `FutureError::Shutdown` or `FutureError::BrokenExecutor`, as tokio's
+///   `JoinHandle` does (EXE-11, EXE-18).
+/// * `map` takes one iterable of items (zip several yourself) and yields `Result`s: an error
+///   comes back at its item's position, and the iteration ends there (EXE-5).
+/// * `with ThreadPoolExecutor() as pool:` is the pool's `Drop` (EXE-16).
+/// * A task's value must be `Send + Sync`: every clone of its [`Future`] may read it
+///   (`result()` hands out `&T`) from any thread.
+pub struct ThreadPoolExecutor {
+    shared: Arc<Shared>,
+}
+
+/// Builds a [`ThreadPoolExecutor`] with Python's keyword arguments: `max_workers`,
+/// `thread_name_prefix` and `initializer`.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::builder()
+///     .max_workers(2)
+///     .thread_name_prefix("crunch")
+///     .initializer(|| println!("worker ready"))
+///     .build()
+///     .unwrap();
+/// let name = pool.submit(|| gilfree::threading::current_thread().name());
+/// assert!(name.result().unwrap().starts_with("crunch_"));
+/// ```
+pub struct ThreadPoolExecutorBuilder {
+    max_workers: Option<usize>,
+    prefix: Option<String>,
+    initializer: Option<Box<dyn Fn() + Send + Sync>>,
+}
+
+/// Python's default pool size: `min(32, cpu_count + 4)` (EXE-8).
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .saturating_add(4)
+        .min(32)
+}
+
+/// Numbers the pools without a prefix, as Python's `ThreadPoolExecutor-{k}` (EXE-10).
+fn next_pool_number() -> usize {
+    super::rt::global! {
+        static POOLS: AtomicUsize = AtomicUsize::new(0);
+    }
+    POOLS.fetch_add(1, Ordering::Relaxed)
+}
+
+impl ThreadPoolExecutorBuilder {
+    /// How many worker threads at most; `0` makes [`build`](Self::build) fail (EXE-8). The
+    /// default is `min(32, cpus + 4)`.
+    pub fn max_workers(mut self, n: usize) -> Self {
+        self.max_workers = Some(n);
+        self
+    }
+
+    /// Names the workers `{prefix}_0`, `{prefix}_1`, … (EXE-10); the default prefix is
+    /// `ThreadPoolExecutor-{k}` with `k` counting the pools.
+    pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Runs `f` once in each worker before its first task (EXE-17). If it panics, the pool is
+    /// broken: queued and later tasks fail with `FutureError::BrokenExecutor` (EXE-18).
+    pub fn initializer(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.initializer = Some(Box::new(f));
+        self
+    }
+
+    /// The pool; `Err(ValueError)` if `max_workers` is 0 (EXE-8). No thread starts yet.
+    pub fn build(self) -> Result<ThreadPoolExecutor, ValueError> {
+        let max_workers = self.max_workers.unwrap_or_else(default_workers);
+        if max_workers == 0 {
+            return Err(ValueError::new("max_workers must be greater than 0"));
+        }
+        let prefix = self
+            .prefix
+            .unwrap_or_else(|| format!("ThreadPoolExecutor-{}", next_pool_number()));
+        Ok(ThreadPoolExecutor {
+            shared: Arc::new(Shared {
+                jobs: Queue::new(0),
+                state: Mutex::new(State {
+                    spawned: 0,
+                    idle: 0,
+                    shutdown: false,
+                    broken: None,
+                    workers: Vec::new(),
+                }),
+                max_workers,
+                prefix,
+                initializer: self.initializer,
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for ThreadPoolExecutorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolExecutorBuilder")
+            .field("max_workers", &self.max_workers)
+            .field("thread_name_prefix", &self.prefix)
+            .field("initializer", &self.initializer.is_some())
+            .finish()
+    }
+}
+
+impl ThreadPoolExecutor {
+    /// A pool of at most `max_workers` threads.
+    ///
+    /// # Panics
+    ///
+    /// If `max_workers` is 0 (Python's `ValueError`, EXE-8); [`try_new`](Self::try_new) and
+    /// the [`builder`](Self::builder) return the error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = gilfree::ThreadPoolExecutor::new(3);
+    /// assert_eq!(pool.max_workers(), 3);
+    /// ```
+    pub fn new(max_workers: usize) -> Self {
+        match Self::try_new(max_workers) {
+            Ok(pool) => pool,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// A pool of at most `max_workers` threads; `Err(ValueError)` if it is 0 (EXE-8).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(gilfree::ThreadPoolExecutor::try_new(0).is_err());
+    /// ```
+    pub fn try_new(max_workers: usize) -> Result<Self, ValueError> {
+        Self::builder().max_workers(max_workers).build()
+    }
+
+    /// A builder for the name prefix and initializer.
+    pub fn builder() -> ThreadPoolExecutorBuilder {
+        ThreadPoolExecutorBuilder {
+            max_workers: None,
+            prefix: None,
+            initializer: None,
+        }
+    }
+
+    /// The most worker threads this pool starts.
+    pub fn max_workers(&self) -> usize {
+        self.shared.max_workers
+    }
+
+    /// How many worker threads it has started so far (they start lazily, EXE-9).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = gilfree::ThreadPoolExecutor::new(8);
+    /// assert_eq!(pool.worker_count(), 0);
+    /// pool.submit(|| ()).result().unwrap();
+    /// assert_eq!(pool.worker_count(), 1);
+    /// ```
+    pub fn worker_count(&self) -> usize {
+        self.shared.state.lock().spawned
+    }
+
+    /// Schedules `f` and returns its [`Future`] (EXE-1). After [`shutdown`](Self::shutdown),
+    /// or once the pool is broken, the future is already done with `FutureError::Shutdown` or
+    /// `FutureError::BrokenExecutor` (EXE-11, EXE-18).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::{FutureError, ThreadPoolExecutor};
+    ///
+    /// let pool = ThreadPoolExecutor::new(2);
+    /// assert_eq!(pool.submit(|| "hi").result(), Ok(&"hi"));
+    /// pool.shutdown(true, false);
+    /// assert_eq!(pool.submit(|| "late").result(), Err(FutureError::Shutdown));
+    /// ```
+    pub fn submit<F, T>(&self, f: F) -> Future<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + Sync + 'static,
+    {
+        let mut st = self.shared.state.lock();
+        if let Some(why) = &st.broken {
+            return Future::ready(Err(FutureError::BrokenExecutor {
+                message: why.clone(),
+            }));
+        }
+        if st.shutdown {
+            return Future::ready(Err(FutureError::Shutdown));
+        }
+        let (promise, future) = Promise::new();
+        if let Err(refused) = self.shared.jobs.put(Box::new(Task { f, promise })) {
+            // Only a broken pool shuts its queue down; the state says why. The future's
+            // callbacks run in `fail`: not under the pool's lock.
+            drop(st);
+            refused.into_inner().fail(FutureError::Shutdown);
+            return future;
+        }
+        let failed = self.adjust_workers(&mut st);
+        drop(st);
+        fail_all(failed);
+        future
+    }
+
+    /// Python's `_adjust_thread_count`: an idle worker takes the new task; otherwise start
+    /// one, up to `max_workers`. Returns the tasks to fail if no worker could be started.
+    fn adjust_workers(&self, st: &mut State) -> Failed {
+        if st.idle > 0 {
+            st.idle -= 1;
+            return None;
+        }
+        if st.spawned >= self.shared.max_workers {
+            return None;
+        }
+        let shared = Arc::clone(&self.shared);
+        let name = format!("{}_{}", self.shared.prefix, st.spawned);
+        // Daemon, so that `join_non_daemon_threads` never waits for an idle pool.
+        let spawned = Thread::builder()
+            .name(name)
+            .daemon(true)
+            .spawn(move || worker(&shared));
+        match spawned {
+            Ok(thread) => {
+                st.spawned += 1;
+                st.workers.push(thread);
+                None
+            }
+            Err(err) if st.spawned == 0 => {
+                // Nobody would ever run the queued tasks: fail them rather than hang.
+                let why = format!("cannot start a worker thread: {err}");
+                st.broken = Some(why.clone());
+                Some((take_queued(&self.shared), why))
+            }
+            // The running workers will get to the task.
+            Err(_) => None,
+        }
+    }
+
+    /// Python's `map(fn, iterable, timeout=None)`: submits `f(item)` for every item at once
+    /// (EXE-4) and returns an iterator over the results in input order (EXE-3). An error
+    /// (the task panicked, the pool shut down) is yielded at its item's position, the not yet
+    /// started tasks after it are cancelled, and the iteration ends (EXE-5, EXE-7). Dropping
+    /// the iterator cancels the tasks that have not started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = gilfree::ThreadPoolExecutor::new(4);
+    /// let lengths: Result<Vec<usize>, _> = pool.map(|s: &str| s.len(), ["a", "bb", "ccc"]).collect();
+    /// assert_eq!(lengths, Ok(vec![1, 2, 3]));
+    /// ```
+    pub fn map<I, F, T>(&self, f: F, items: I) -> Map<T>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + Sync + 'static,
+    {
+        self.map_with(f, items, Wait::Forever)
+    }
+
+    /// [`map`](Self::map) with a deadline `timeout` after this call (EXE-6): a result not
+    /// ready by then is yielded as `Err(FutureError::Timeout)`, and the tasks not started are
+    /// cancelled (EXE-7). Results already done at the deadline still come out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = gilfree::ThreadPoolExecutor::new(2);
+    /// let mut it = pool.map_timeout(|n: u64| n + 1, [1, 2], Duration::from_secs(10));
+    /// assert_eq!(it.next(), Some(Ok(2)));
+    /// ```
+    pub fn map_timeout<I, F, T>(&self, f: F, items: I, timeout: Duration) -> Map<T>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + Sync + 'static,
+    {
+        self.map_with(f, items, Wait::timeout(timeout))
+    }
+
+    fn map_with<I, F, T>(&self, f: F, items: I, deadline: Wait) -> Map<T>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        T: Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let futures = items
+            .into_iter()
+            .map(|item| {
+                let f = Arc::clone(&f);
+                self.submit(move || f(item))
+            })
+            .collect();
+        Map {
+            futures,
+            deadline,
+            ended: false,
+        }
+    }
+
+    /// Python's `shutdown(wait=True, cancel_futures=False)`: refuses new tasks from now on
+    /// (EXE-11). With `cancel_futures`, the tasks that have not started are cancelled
+    /// (EXE-14); the others still run. With `wait`, returns once every running and queued task
+    /// is done and the workers have exited (EXE-12); without, returns at once and the workers
+    /// exit when the queue is empty (EXE-13). Calling it again is harmless; calling it with
+    /// `wait` from inside a task does not wait for that task's own worker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = gilfree::ThreadPoolExecutor::new(2);
+    /// let futs: Vec<_> = (0..10).map(|n| pool.submit(move || n)).collect();
+    /// pool.shutdown(true, false);
+    /// assert!(futs.iter().all(|f| f.done())); // EXE-12
+    /// ```
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        let (workers, cancelled) = {
+            let mut st = self.shared.state.lock();
+            st.shutdown = true;
+            let cancelled: Vec<_> = if cancel_futures {
+                self.shared.jobs.try_iter().collect()
+            } else {
+                Vec::new()
+            };
+            // Workers finish what is queued, then see ShutDown and exit.
+            self.shared.jobs.shutdown(false);
+            let workers = if wait {
+                std::mem::take(&mut st.workers)
+            } else {
+                Vec::new()
+            };
+            (workers, cancelled)
+        };
+        // Cancelling runs the futures' callbacks: not under the pool's lock.
+        for job in cancelled {
+            job.cancel();
+        }
+        let me = current_thread();
+        for worker in workers {
+            if *worker.handle() != me {
+                // Workers catch every task's panic; a join error cannot happen.
+                let _ = worker.join();
+            }
+        }
+    }
+}
+
+impl Default for ThreadPoolExecutor {
+    /// A pool of `min(32, cpus + 4)` workers (EXE-8).
+    fn default() -> Self {
+        match Self::builder().build() {
+            Ok(pool) => pool,
+            // The default worker count is never 0.
+            Err(err) => panic!("{err}"),
+        }
+    }
+}
+
+impl Drop for ThreadPoolExecutor {
+    /// `shutdown(wait = true)`: the submitted tasks finish first (EXE-16).
+    fn drop(&mut self) {
+        self.shutdown(true, false);
+    }
+}
+
+impl fmt::Debug for ThreadPoolExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.shared.state.lock();
+        f.debug_struct("ThreadPoolExecutor")
+            .field("max_workers", &self.shared.max_workers)
+            .field("workers", &st.spawned)
+            .field("idle", &st.idle)
+            .field("queued", &self.shared.jobs.qsize())
+            .field("shutdown", &st.shutdown)
+            .field("broken", &st.broken)
+            .finish()
+    }
+}
+
+/// A worker thread's life: the initializer, then tasks until the queue is shut down and
+/// drained.
+fn worker(shared: &Shared) {
+    if let Some(init) = &shared.initializer {
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(init)) {
+            let why = format!(
+                "A thread initializer failed, the thread pool is not usable anymore: {}",
+                panic_message(payload.as_ref())
+            );
+            eprintln!("Exception in initializer: {why}");
+            let mut st = shared.state.lock();
+            if st.broken.is_none() {
+                st.broken = Some(why.clone());
+            }
+            let queued = take_queued(shared);
+            drop(st);
+            fail_all(Some((queued, why)));
+            return;
+        }
+    }
+    loop {
+        let job = match shared.jobs.get_nowait() {
+            Ok(job) => job,
+            Err(_) => {
+                // About to wait for work: count as idle, so the next submit uses this worker
+                // instead of starting another (Python's `_idle_semaphore.release()`).
+                shared.state.lock().idle += 1;
+                match shared.jobs.get() {
+                    Ok(job) => job,
+                    Err(_) => break, // shut down and drained
+                }
+            }
+        };
+        job.run();
+    }
+}
+
+/// Tasks to fail, and why (a pool that cannot run them).
+type Failed = Option<(Vec<Box<dyn Job>>, String)>;
+
+/// Shuts the queue so nothing more lands there and takes what is queued (EXE-18).
+fn take_queued(shared: &Shared) -> Vec<Box<dyn Job>> {
+    shared.jobs.shutdown(false);
+    shared.jobs.try_iter().collect()
+}
+
+/// Fails `failed`'s tasks with `BrokenExecutor`; called with no lock held (their futures'
+/// callbacks run here).
+fn fail_all(failed: Failed) {
+    if let Some((jobs, why)) = failed {
+        for job in jobs {
+            job.fail(FutureError::BrokenExecutor {
+                message: why.clone(),
+            });
+        }
+    }
+}
+
+/// The iterator [`ThreadPoolExecutor::map`] returns: results in input order.
+pub struct Map<T> {
+    futures: VecDeque<Future<T>>,
+    deadline: Wait,
+    ended: bool,
+}
+
+impl<T> Map<T> {
+    fn cancel_rest(&mut self) {
+        self.ended = true;
+        for fut in self.futures.drain(..) {
+            fut.cancel();
+        }
+    }
+}
+
+impl<T> Iterator for Map<T> {
+    type Item = Result<T, FutureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ended {
+            return None;
+        }
+        let fut = self.futures.pop_front()?;
+        fut.wait_done(self.deadline);
+        if !fut.done() {
+            fut.cancel();
+            self.cancel_rest();
+            return Some(Err(FutureError::Timeout));
+        }
+        let result = fut.into_result_unique();
+        if result.is_err() {
+            self.cancel_rest();
+        }
+        Some(result)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.ended {
+            (0, Some(0))
+        } else {
+            (0, Some(self.futures.len()))
+        }
+    }
+}
+
+impl<T> Drop for Map<T> {
+    fn drop(&mut self) {
+        self.cancel_rest();
+    }
+}
+
+impl<T> fmt::Debug for Map<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Map")
+            .field("remaining", &self.futures.len())
+            .field("ended", &self.ended)
+            .finish()
+    }
+}

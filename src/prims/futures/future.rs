@@ -1,0 +1,649 @@
+//! `concurrent.futures.Future`, and the `Promise` that completes it.
+
+use super::super::Wait;
+use super::rt::{Arc, Condvar, Mutex, OnceLock};
+use crate::error::{FutureError, InvalidStateError, RuntimeError};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Duration;
+
+/// Where a [`Future`] is in its life (Python's `_state`, FUT-4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FutureState {
+    /// Not started; [`Future::cancel`] still succeeds.
+    Pending,
+    /// Running; it can no longer be cancelled.
+    Running,
+    /// Cancelled before it ran.
+    Cancelled,
+    /// Finished, with a value or an error.
+    Finished,
+}
+
+type Callback<T> = Box<dyn FnOnce(&Future<T>) + Send + 'static>;
+
+/// Told by a future when it is done: `wait` and `as_completed` register one on every future
+/// they watch.
+pub(crate) struct Waiter {
+    done: Mutex<Vec<usize>>,
+    wake: Condvar,
+}
+
+impl Waiter {
+    pub(crate) fn new() -> Self {
+        Waiter {
+            done: Mutex::new(Vec::new()),
+            wake: Condvar::new(),
+        }
+    }
+
+    fn notify(&self, index: usize) {
+        self.done.lock().push(index);
+        self.wake.notify_one();
+    }
+
+    /// Takes the indexes reported so far, waiting (until `wait` runs out) while there are none.
+    pub(crate) fn take(&self, wait: Wait) -> Vec<usize> {
+        let mut done = self.done.lock();
+        while done.is_empty() {
+            let deadline = match wait {
+                Wait::Never => break,
+                Wait::Until(at) => Some(at),
+                Wait::Forever => None,
+            };
+            if self.wake.wait_until(&mut done, deadline) {
+                break;
+            }
+        }
+        std::mem::take(&mut *done)
+    }
+}
+
+struct State<T> {
+    status: FutureState,
+    callbacks: Vec<Callback<T>>,
+    waiters: Vec<(Arc<Waiter>, usize)>,
+}
+
+struct Inner<T> {
+    state: Mutex<State<T>>,
+    done: Condvar,
+    /// Set once, under `state`'s lock, just before `status` becomes `Finished` or `Cancelled`;
+    /// never changed again, so `result` can hand out `&T` without a lock.
+    outcome: OnceLock<Result<T, FutureError>>,
+}
+
+/// Python's `concurrent.futures.Future`: the result of work that runs somewhere else — a
+/// [`ThreadPoolExecutor`](crate::ThreadPoolExecutor) task, or anything holding its
+/// [`Promise`].
+///
+/// A `Future` is a cheap handle: clones share the one result and compare equal, so a future
+/// can be waited for from many threads and kept in sets.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(2);
+/// let fut = pool.submit(|| 6 * 7);
+/// assert_eq!(fut.result(), Ok(&42)); // waits for the task
+/// assert!(fut.done());
+/// ```
+///
+/// # Timeouts
+///
+/// [`result_timeout`](Self::result_timeout) and [`exception_timeout`](Self::exception_timeout)
+/// wait at most the given `Duration` and then return `FutureError::Timeout`
+/// (`Duration::ZERO` looks without waiting, FUT-5).
+///
+/// # Memory ordering
+///
+/// Everything the task did before returning is visible to a thread whose `result` returns.
+///
+/// # Differences from Python
+///
+/// * An exception is a panic: the task's panic is caught and stored, and `result` returns
+///   `FutureError::Panicked` with its message (EXE-2).
+/// * `set_result` and friends live on [`Promise`], the completing side; a `Promise` is used
+///   up by completing, so completing twice (FUT-13) cannot be written.
+pub struct Future<T> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for Future<T> {
+    fn clone(&self) -> Self {
+        Future {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T> PartialEq for Future<T> {
+    /// Clones of one future are equal; different futures never are.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl<T> Eq for Future<T> {}
+
+impl<T> Hash for Future<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id().hash(state)
+    }
+}
+
+impl<T> Future<T> {
+    fn pending() -> Self {
+        Future {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State {
+                    status: FutureState::Pending,
+                    callbacks: Vec::new(),
+                    waiters: Vec::new(),
+                }),
+                done: Condvar::new(),
+                outcome: OnceLock::new(),
+            }),
+        }
+    }
+
+    /// A future that is already finished with `outcome` (a refused submit, for example).
+    pub(crate) fn ready(outcome: Result<T, FutureError>) -> Self {
+        let fut = Future::pending();
+        let _ = fut.inner.outcome.set(outcome);
+        fut.inner.state.lock().status = FutureState::Finished;
+        fut
+    }
+
+    /// A number that identifies the future (shared by its clones).
+    pub(crate) fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner) as *const () as usize
+    }
+
+    /// Where the future is now (FUT-4).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::{FutureState, Promise};
+    ///
+    /// let (promise, fut) = Promise::new();
+    /// assert_eq!(fut.state(), FutureState::Pending);
+    /// promise.set_result(1).unwrap();
+    /// assert_eq!(fut.state(), FutureState::Finished);
+    /// ```
+    pub fn state(&self) -> FutureState {
+        self.inner.state.lock().status
+    }
+
+    /// Whether the future was cancelled (FUT-4).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_promise, fut) = gilfree::Promise::<u8>::new();
+    /// fut.cancel();
+    /// assert!(fut.cancelled());
+    /// ```
+    pub fn cancelled(&self) -> bool {
+        self.state() == FutureState::Cancelled
+    }
+
+    /// Whether the future is running now: started and not finished (FUT-4).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (promise, fut) = gilfree::Promise::<u8>::new();
+    /// assert!(!fut.running());
+    /// promise.set_running().unwrap();
+    /// assert!(fut.running());
+    /// ```
+    pub fn running(&self) -> bool {
+        self.state() == FutureState::Running
+    }
+
+    /// Whether the future is finished or cancelled (FUT-4). Never blocks, takes no lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (promise, fut) = gilfree::Promise::new();
+    /// assert!(!fut.done());
+    /// promise.set_result("ok").unwrap();
+    /// assert!(fut.done());
+    /// ```
+    #[inline]
+    pub fn done(&self) -> bool {
+        self.inner.outcome.get().is_some()
+    }
+
+    /// Cancels the future if it has not started: `true` if it is cancelled now (or was
+    /// already), `false` if it is running or finished (FUT-1, FUT-2, FUT-3). A successful
+    /// cancel runs the done callbacks in the calling thread (FUT-12), once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::{FutureError, Promise};
+    ///
+    /// let (_promise, fut) = Promise::<u8>::new();
+    /// assert!(fut.cancel());
+    /// assert_eq!(fut.result(), Err(FutureError::Cancelled));
+    /// ```
+    pub fn cancel(&self) -> bool {
+        let mut st = self.inner.state.lock();
+        match st.status {
+            FutureState::Cancelled => true,
+            FutureState::Running | FutureState::Finished => false,
+            FutureState::Pending => {
+                let _ = self.inner.outcome.set(Err(FutureError::Cancelled));
+                st.status = FutureState::Cancelled;
+                self.announce(st);
+                true
+            }
+        }
+    }
+
+    /// Waits until the future is done and returns its value, or why there is none (FUT-7,
+    /// FUT-8). Can be called any number of times, from any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = gilfree::ThreadPoolExecutor::new(1);
+    /// let fut = pool.submit(|| String::from("done"));
+    /// assert_eq!(fut.result().map(String::as_str), Ok("done"));
+    /// ```
+    pub fn result(&self) -> Result<&T, FutureError> {
+        self.wait_done(Wait::Forever);
+        self.outcome()
+    }
+
+    /// [`result`](Self::result), waiting at most `timeout`: `Err(FutureError::Timeout)` if the
+    /// future is not done by then (FUT-5).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::{FutureError, Promise};
+    /// use std::time::Duration;
+    ///
+    /// let (_promise, fut) = Promise::<u8>::new();
+    /// assert_eq!(fut.result_timeout(Duration::ZERO), Err(FutureError::Timeout));
+    /// ```
+    pub fn result_timeout(&self, timeout: Duration) -> Result<&T, FutureError> {
+        self.wait_done(Wait::timeout(timeout));
+        self.outcome()
+    }
+
+    /// Waits until the future is done and returns its error, if any: `None` when it finished
+    /// with a value (FUT-6, FUT-7). Python's `exception()`; a cancelled future gives
+    /// `Some(FutureError::Cancelled)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = gilfree::ThreadPoolExecutor::new(1);
+    /// assert_eq!(pool.submit(|| 1).exception(), None);
+    /// assert!(pool.submit(|| -> u8 { panic!("boom") }).exception().is_some());
+    /// ```
+    pub fn exception(&self) -> Option<FutureError> {
+        self.result().err()
+    }
+
+    /// [`exception`](Self::exception), waiting at most `timeout`: `Some(FutureError::Timeout)`
+    /// if the future is not done by then (FUT-6).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::{FutureError, Promise};
+    /// use std::time::Duration;
+    ///
+    /// let (_promise, fut) = Promise::<u8>::new();
+    /// assert_eq!(fut.exception_timeout(Duration::ZERO), Some(FutureError::Timeout));
+    /// ```
+    pub fn exception_timeout(&self, timeout: Duration) -> Option<FutureError> {
+        self.result_timeout(timeout).err()
+    }
+
+    /// Calls `f(&future)` once the future is done: at once, in this thread, if it already is
+    /// (FUT-10); otherwise in the thread that finishes it (a pool worker) or cancels it
+    /// (FUT-9, FUT-12). Callbacks run in the order they were added; a panicking callback is
+    /// reported on stderr and the others still run (FUT-11).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let (promise, fut) = gilfree::Promise::new();
+    /// let seen = Arc::new(AtomicU32::new(0));
+    /// let s = Arc::clone(&seen);
+    /// fut.add_done_callback(move |f| s.store(*f.result().unwrap(), Ordering::SeqCst));
+    /// promise.set_result(7).unwrap();
+    /// assert_eq!(seen.load(Ordering::SeqCst), 7);
+    /// ```
+    pub fn add_done_callback(&self, f: impl FnOnce(&Future<T>) + Send + 'static) {
+        let mut st = self.inner.state.lock();
+        if matches!(st.status, FutureState::Pending | FutureState::Running) {
+            st.callbacks.push(Box::new(f));
+            return;
+        }
+        drop(st);
+        self.run_callbacks(vec![Box::new(f)]);
+    }
+
+    /// Waits until done, then the value, moved out when this is the last handle and cloned
+    /// otherwise (other clones keep seeing it through [`result`](Self::result)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = gilfree::ThreadPoolExecutor::new(1);
+    /// let fut = pool.submit(|| vec![1, 2, 3]);
+    /// assert_eq!(fut.into_result(), Ok(vec![1, 2, 3]));
+    /// ```
+    pub fn into_result(self) -> Result<T, FutureError>
+    where
+        T: Clone,
+    {
+        self.wait_done(Wait::Forever);
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => Self::take_outcome(inner),
+            Err(shared) => Future { inner: shared }.outcome().cloned(),
+        }
+    }
+
+    /// Waits until done, then moves the value out, waiting for the completing side to let go
+    /// of its handle (it does so right after completing). For handles nobody else holds
+    /// (`map`'s own futures).
+    pub(crate) fn into_result_unique(self) -> Result<T, FutureError> {
+        self.wait_done(Wait::Forever);
+        let mut inner = self.inner;
+        loop {
+            match Arc::try_unwrap(inner) {
+                Ok(inner) => return Self::take_outcome(inner),
+                Err(shared) => {
+                    inner = shared;
+                    super::rt::thread::yield_now();
+                }
+            }
+        }
+    }
+
+    fn take_outcome(inner: Inner<T>) -> Result<T, FutureError> {
+        inner
+            .outcome
+            .into_inner()
+            .unwrap_or(Err(FutureError::BrokenExecutor {
+                message: "the future was never completed".into(),
+            }))
+    }
+
+    fn outcome(&self) -> Result<&T, FutureError> {
+        match self.inner.outcome.get() {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(err)) => Err(err.clone()),
+            None => Err(FutureError::Timeout),
+        }
+    }
+
+    /// Blocks until the future is done or `wait` runs out.
+    pub(crate) fn wait_done(&self, wait: Wait) {
+        if self.done() {
+            return;
+        }
+        let mut st = self.inner.state.lock();
+        while matches!(st.status, FutureState::Pending | FutureState::Running) {
+            let deadline = match wait {
+                Wait::Never => return,
+                Wait::Until(at) => Some(at),
+                Wait::Forever => None,
+            };
+            if self.inner.done.wait_until(&mut st, deadline) {
+                return;
+            }
+        }
+    }
+
+    /// Registers `waiter` to be told `index` when the future is done; `false` (and no
+    /// registration) if it already is.
+    pub(crate) fn register(&self, waiter: &Arc<Waiter>, index: usize) -> bool {
+        let mut st = self.inner.state.lock();
+        if matches!(st.status, FutureState::Pending | FutureState::Running) {
+            st.waiters.push((Arc::clone(waiter), index));
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn unregister(&self, waiter: &Arc<Waiter>) {
+        self.inner
+            .state
+            .lock()
+            .waiters
+            .retain(|(w, _)| !Arc::ptr_eq(w, waiter));
+    }
+
+    /// Whether the future finished with an exception (not a cancellation, WAIT-3).
+    pub(crate) fn failed(&self) -> bool {
+        matches!(self.inner.outcome.get(), Some(Err(err)) if err.is_exception())
+    }
+
+    /// The outcome is set and the status final: wake `result` waiters and `wait`/`as_completed`,
+    /// then run the callbacks, all with the lock released.
+    fn announce(&self, mut st: super::rt::MutexGuard<'_, State<T>>) {
+        let callbacks = std::mem::take(&mut st.callbacks);
+        let waiters = std::mem::take(&mut st.waiters);
+        drop(st);
+        self.inner.done.notify_all();
+        for (waiter, index) in waiters {
+            waiter.notify(index);
+        }
+        self.run_callbacks(callbacks);
+    }
+
+    fn run_callbacks(&self, callbacks: Vec<Callback<T>>) {
+        for callback in callbacks {
+            if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| callback(self))) {
+                // Python logs "exception calling callback for <Future>" and goes on (FUT-11).
+                eprintln!(
+                    "exception calling callback for {:?}: {}",
+                    self,
+                    crate::error::panic_message(payload.as_ref())
+                );
+            }
+        }
+    }
+
+    /// Completes a pending or running future; the outcome comes back if it is already done.
+    fn complete(&self, outcome: Result<T, FutureError>) -> Result<(), Result<T, FutureError>> {
+        let mut st = self.inner.state.lock();
+        if !matches!(st.status, FutureState::Pending | FutureState::Running) {
+            return Err(outcome);
+        }
+        self.inner.outcome.set(outcome)?;
+        st.status = FutureState::Finished;
+        self.announce(st);
+        Ok(())
+    }
+}
+
+impl<T> fmt::Debug for Future<T> {
+    /// Like Python's repr: `Future { state: Finished, outcome: "returned" }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.state.try_lock().map(|st| st.status);
+        let mut d = f.debug_struct("Future");
+        match state {
+            Some(state) => d.field("state", &state),
+            None => d.field("state", &"<busy>"),
+        };
+        match self.inner.outcome.get() {
+            Some(Ok(_)) => d.field("outcome", &"returned"),
+            Some(Err(err)) => d.field("outcome", err),
+            None => &mut d,
+        };
+        d.finish()
+    }
+}
+
+/// The completing side of a [`Future`]: Python's executor-facing `set_running_or_notify_cancel`,
+/// `set_result` and `set_exception`. Executors (the thread pool, the OpenCL offload) hold one
+/// per task; anything else that computes a value can too.
+///
+/// Completing uses the promise up. A promise dropped without completing finishes its future
+/// with `FutureError::BrokenExecutor`, so nobody waits for ever.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::Promise;
+///
+/// let (promise, fut) = Promise::new();
+/// let worker = std::thread::spawn(move || {
+///     if promise.set_running() == Ok(true) {
+///         promise.set_result(2 + 2).unwrap();
+///     }
+/// });
+/// assert_eq!(fut.result(), Ok(&4));
+/// worker.join().unwrap();
+/// ```
+pub struct Promise<T> {
+    future: Option<Future<T>>,
+}
+
+impl<T> Promise<T> {
+    /// A new pending future and the promise that completes it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (promise, fut) = gilfree::Promise::<String>::new();
+    /// assert!(!fut.done());
+    /// drop(promise);
+    /// assert!(fut.result().is_err()); // never a hang
+    /// ```
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new() -> (Promise<T>, Future<T>) {
+        let future = Future::pending();
+        (
+            Promise {
+                future: Some(future.clone()),
+            },
+            future,
+        )
+    }
+
+    /// The future this promise completes.
+    pub fn future(&self) -> Option<&Future<T>> {
+        self.future.as_ref()
+    }
+
+    /// Python's `set_running_or_notify_cancel()` (FUT-14): `Ok(true)` moves a pending future
+    /// to running (it can no longer be cancelled); `Ok(false)` means it was cancelled — skip
+    /// the work. `Err(RuntimeError)` if it is already running or finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (promise, fut) = gilfree::Promise::<u8>::new();
+    /// assert_eq!(promise.set_running(), Ok(true));
+    /// assert!(!fut.cancel()); // running: too late
+    /// assert!(promise.set_running().is_err());
+    /// ```
+    pub fn set_running(&self) -> Result<bool, RuntimeError> {
+        let Some(fut) = &self.future else {
+            return Err(RuntimeError::new("the promise is used up"));
+        };
+        let mut st = fut.inner.state.lock();
+        match st.status {
+            FutureState::Pending => {
+                st.status = FutureState::Running;
+                Ok(true)
+            }
+            FutureState::Cancelled => Ok(false),
+            FutureState::Running | FutureState::Finished => Err(RuntimeError::new(
+                "Future in unexpected state: already running or finished",
+            )),
+        }
+    }
+
+    /// Finishes the future with `value` (Python's `set_result`). `Err(InvalidStateError)`
+    /// with the value back if the future was cancelled (FUT-13).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (promise, fut) = gilfree::Promise::new();
+    /// promise.set_result('x').unwrap();
+    /// assert_eq!(fut.result(), Ok(&'x'));
+    /// ```
+    pub fn set_result(self, value: T) -> Result<(), InvalidStateError<T>> {
+        match self.finish(Ok(value)) {
+            Ok(()) => Ok(()),
+            Err(Ok(value)) => Err(InvalidStateError::new(
+                "the future is already done (cancelled)",
+                value,
+            )),
+            // `finish` hands back what it was given: an Ok.
+            Err(Err(_)) => Ok(()),
+        }
+    }
+
+    /// Finishes the future with an error (Python's `set_exception`), such as
+    /// `FutureError::Panicked` for a task that panicked. `Err(InvalidStateError)` if the
+    /// future was cancelled (FUT-13).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::{FutureError, Promise};
+    ///
+    /// let (promise, fut) = Promise::<u8>::new();
+    /// let err = FutureError::Panicked { message: "no".into() };
+    /// promise.set_exception(err.clone()).unwrap();
+    /// assert_eq!(fut.exception(), Some(err));
+    /// ```
+    pub fn set_exception(self, error: FutureError) -> Result<(), InvalidStateError<FutureError>> {
+        match self.finish(Err(error)) {
+            Ok(()) => Ok(()),
+            Err(Err(error)) => Err(InvalidStateError::new(
+                "the future is already done (cancelled)",
+                error,
+            )),
+            Err(Ok(_)) => Ok(()),
+        }
+    }
+
+    fn finish(mut self, outcome: Result<T, FutureError>) -> Result<(), Result<T, FutureError>> {
+        match self.future.take() {
+            Some(fut) => fut.complete(outcome),
+            None => Err(outcome),
+        }
+    }
+}
+
+impl<T> Drop for Promise<T> {
+    fn drop(&mut self) {
+        if let Some(fut) = self.future.take() {
+            let _ = fut.complete(Err(FutureError::BrokenExecutor {
+                message: "the promise was dropped without a result".into(),
+            }));
+        }
+    }
+}
+
+impl<T> fmt::Debug for Promise<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Promise")
+            .field("future", &self.future)
+            .finish()
+    }
+}

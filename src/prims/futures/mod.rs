@@ -1,0 +1,28 @@
+//! Python's `concurrent.futures`: [`ThreadPoolExecutor`], [`Future`], [`wait`] and
+//! [`as_completed`].
+//!
+//! | Python | gilfree |
+//! |---|---|
+//! | `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPoolExecutor::new(n)`](ThreadPoolExecutor::new), [`ThreadPoolExecutor::builder`] |
+//! | `pool.submit(fn)`, `pool.map(fn, it, timeout)`, `pool.shutdown(wait, cancel_futures=…)` | [`submit`](ThreadPoolExecutor::submit), [`map`](ThreadPoolExecutor::map) / [`map_timeout`](ThreadPoolExecutor::map_timeout), [`shutdown`](ThreadPoolExecutor::shutdown) |
+//! | `with ThreadPoolExecutor() as pool:` | the pool's `Drop` waits for its tasks |
+//! | `f.result(timeout)`, `f.exception(timeout)` | [`result`](Future::result) / [`result_timeout`](Future::result_timeout), [`exception`](Future::exception) / [`exception_timeout`](Future::exception_timeout) |
+//! | `f.cancel()`, `cancelled()`, `running()`, `done()`, `add_done_callback(fn)` | [`cancel`](Future::cancel), [`cancelled`](Future::cancelled), [`running`](Future::running), [`done`](Future::done), [`add_done_callback`](Future::add_done_callback) |
+//! | `set_running_or_notify_cancel()`, `set_result`, `set_exception` | [`Promise`]: [`set_running`](Promise::set_running), [`set_result`](Promise::set_result), [`set_exception`](Promise::set_exception) |
+//! | `wait(fs, timeout, return_when)` | [`wait(fs, timeout, ReturnWhen::…)`](wait) |
+//! | `as_completed(fs, timeout)` | [`as_completed(fs, timeout)`](as_completed) |
+//! | `CancelledError`, `TimeoutError`, `BrokenThreadPool`, `InvalidStateError` | [`FutureError`](crate::FutureError), [`TimeoutError`](crate::TimeoutError), [`InvalidStateError`](crate::InvalidStateError) |
+//!
+//! A [`Future`] does not depend on the pool: whatever holds its [`Promise`] completes it, so
+//! futures of other executors mix with the pool's in [`wait`] and [`as_completed`] (through
+//! [`FutureHandle`] when their value types differ).
+
+use super::rt;
+
+mod executor;
+mod future;
+mod wait;
+
+pub use executor::{Map, ThreadPoolExecutor, ThreadPoolExecutorBuilder};
+pub use future::{Future, FutureState, Promise};
+pub use wait::{AsCompleted, FutureHandle, ReturnWhen, Waitable, as_completed, wait};

@@ -1,0 +1,374 @@
+//! `concurrent.futures.wait` and `as_completed`, over futures of any value type.
+
+use super::super::Wait;
+use super::future::{Future, Waiter};
+use super::rt::Arc;
+use crate::error::TimeoutError;
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::time::Duration;
+
+mod sealed {
+    use super::super::future::Waiter;
+    use super::super::rt::Arc;
+
+    /// The `wait`/`as_completed` call that watches a future.
+    #[allow(unreachable_pub)]
+    pub struct Link(pub(super) Arc<Waiter>);
+
+    impl std::fmt::Debug for Link {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Link")
+        }
+    }
+
+    /// What `wait` and `as_completed` need of a future, whatever its value type.
+    // Public in a private module: usable as a bound, implementable only here.
+    #[allow(unreachable_pub)]
+    pub trait Watch {
+        fn id(&self) -> usize;
+        fn done(&self) -> bool;
+        fn failed(&self) -> bool;
+        fn register(&self, link: &Link, index: usize) -> bool;
+        fn unregister(&self, link: &Link);
+    }
+
+    /// Object-safe, cloneable [`Watch`], for [`FutureHandle`](super::FutureHandle).
+    #[allow(unreachable_pub)]
+    pub trait ErasedFuture: Watch + Send + Sync {
+        fn clone_box(&self) -> Box<dyn ErasedFuture>;
+        fn debug(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result;
+    }
+}
+use sealed::{ErasedFuture, Link, Watch};
+
+/// Anything [`wait`] and [`as_completed`] can watch: a [`Future`], a reference to one, or a
+/// type-erased [`FutureHandle`] (to mix futures of different value types). Sealed.
+pub trait Waitable: Watch {}
+
+impl<W: Watch + ?Sized> Waitable for W {}
+
+impl<T> Watch for Future<T> {
+    fn id(&self) -> usize {
+        Future::id(self)
+    }
+    fn done(&self) -> bool {
+        Future::done(self)
+    }
+    fn failed(&self) -> bool {
+        Future::failed(self)
+    }
+    fn register(&self, link: &Link, index: usize) -> bool {
+        Future::register(self, &link.0, index)
+    }
+    fn unregister(&self, link: &Link) {
+        Future::unregister(self, &link.0)
+    }
+}
+
+impl<W: Watch + ?Sized> Watch for &W {
+    fn id(&self) -> usize {
+        (**self).id()
+    }
+    fn done(&self) -> bool {
+        (**self).done()
+    }
+    fn failed(&self) -> bool {
+        (**self).failed()
+    }
+    fn register(&self, link: &Link, index: usize) -> bool {
+        (**self).register(link, index)
+    }
+    fn unregister(&self, link: &Link) {
+        (**self).unregister(link)
+    }
+}
+
+impl<T: Send + Sync + 'static> ErasedFuture for Future<T> {
+    fn clone_box(&self) -> Box<dyn ErasedFuture> {
+        Box::new(self.clone())
+    }
+    fn debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A [`Future`] with its value type erased, so that futures of different types — a pool's
+/// and an OpenCL executor's, a `Future<u32>` and a `Future<String>` — go into one [`wait`] or
+/// [`as_completed`]. Compares equal to the handles of the same future.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::futures::{wait, ReturnWhen};
+/// use gilfree::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(2);
+/// let number = pool.submit(|| 1u32);
+/// let text = pool.submit(|| String::from("one"));
+/// let (done, not_done) = wait([number.handle(), text.handle()], None, ReturnWhen::AllCompleted);
+/// assert_eq!((done.len(), not_done.len()), (2, 0));
+/// ```
+pub struct FutureHandle(Box<dyn ErasedFuture>);
+
+impl<T: Send + Sync + 'static> Future<T> {
+    /// A type-erased handle to this future, for [`wait`] and [`as_completed`] over futures
+    /// of different value types.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_promise, fut) = gilfree::Promise::<u8>::new();
+    /// assert!(!fut.handle().done());
+    /// ```
+    pub fn handle(&self) -> FutureHandle {
+        FutureHandle(Box::new(self.clone()))
+    }
+}
+
+impl<T: Send + Sync + 'static> From<Future<T>> for FutureHandle {
+    fn from(fut: Future<T>) -> Self {
+        FutureHandle(Box::new(fut))
+    }
+}
+
+impl FutureHandle {
+    /// Whether the future is finished or cancelled.
+    pub fn done(&self) -> bool {
+        self.0.done()
+    }
+}
+
+impl Watch for FutureHandle {
+    fn id(&self) -> usize {
+        self.0.id()
+    }
+    fn done(&self) -> bool {
+        self.0.done()
+    }
+    fn failed(&self) -> bool {
+        self.0.failed()
+    }
+    fn register(&self, link: &Link, index: usize) -> bool {
+        self.0.register(link, index)
+    }
+    fn unregister(&self, link: &Link) {
+        self.0.unregister(link)
+    }
+}
+
+impl Clone for FutureHandle {
+    fn clone(&self) -> Self {
+        FutureHandle(self.0.clone_box())
+    }
+}
+
+impl PartialEq for FutureHandle {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id() == other.0.id()
+    }
+}
+
+impl Eq for FutureHandle {}
+
+impl std::hash::Hash for FutureHandle {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.id().hash(state)
+    }
+}
+
+impl fmt::Debug for FutureHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.debug(f)
+    }
+}
+
+/// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ReturnWhen {
+    /// As soon as any future is done (WAIT-2).
+    FirstCompleted,
+    /// As soon as any future fails (a panic, not a cancellation); otherwise when all are done
+    /// (WAIT-3).
+    FirstException,
+    /// When every future is done: finished, failed or cancelled (WAIT-4).
+    #[default]
+    AllCompleted,
+}
+
+/// Distinct futures, first occurrence kept (WAIT-1, ASC-5).
+fn distinct<F: Waitable>(fs: impl IntoIterator<Item = F>) -> Vec<F> {
+    let mut seen = HashSet::new();
+    fs.into_iter().filter(|f| seen.insert(f.id())).collect()
+}
+
+/// Python's `concurrent.futures.wait`: waits until `return_when` holds or `timeout` passes
+/// (`None`: no timeout), then returns `(done, not_done)`, each in input order, duplicates
+/// removed (WAIT-1 … WAIT-6). A timeout is no error: the split is returned as it stands
+/// (WAIT-5).
+///
+/// A cancelled future counts as done, as Python documents (WAIT-7: CPython's own `wait` can
+/// hang on futures cancelled by `shutdown(cancel_futures=True)`; this one cannot).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::futures::{wait, ReturnWhen};
+/// use gilfree::{Promise, ThreadPoolExecutor};
+/// use std::time::Duration;
+///
+/// let pool = ThreadPoolExecutor::new(2);
+/// let quick = pool.submit(|| 1);
+/// let (_never, stuck) = Promise::new();
+/// let (done, not_done) = wait([&quick, &stuck], Some(Duration::from_millis(50)), ReturnWhen::AllCompleted);
+/// assert_eq!(done, [&quick]);
+/// assert_eq!(not_done, [&stuck]);
+/// ```
+pub fn wait<F: Waitable>(
+    fs: impl IntoIterator<Item = F>,
+    timeout: Option<Duration>,
+    return_when: ReturnWhen,
+) -> (Vec<F>, Vec<F>) {
+    let fs = distinct(fs);
+    let wait = timeout.map_or(Wait::Forever, Wait::timeout);
+    let satisfied = |done: usize, failed: bool| match return_when {
+        ReturnWhen::FirstCompleted => done > 0,
+        ReturnWhen::FirstException => failed || done == fs.len(),
+        ReturnWhen::AllCompleted => done == fs.len(),
+    };
+    let mut done = fs.iter().filter(|f| f.done()).count();
+    let mut failed = fs.iter().any(|f| f.failed());
+    if !satisfied(done, failed) && !matches!(wait, Wait::Never) {
+        let link = Link(Arc::new(Waiter::new()));
+        // Count what is done by now: registering reports the ones done meanwhile.
+        done = 0;
+        failed = false;
+        for (i, f) in fs.iter().enumerate() {
+            if !f.register(&link, i) {
+                done += 1;
+                failed |= f.failed();
+            }
+        }
+        while !satisfied(done, failed) {
+            let reported = link.0.take(wait);
+            if reported.is_empty() {
+                break; // the timeout passed
+            }
+            done += reported.len();
+            failed |= reported.iter().any(|&i| fs[i].failed());
+        }
+        for f in &fs {
+            f.unregister(&link);
+        }
+    }
+    fs.into_iter().partition(|f| f.done())
+}
+
+/// Python's `concurrent.futures.as_completed`: an iterator over `fs` that yields each
+/// distinct future once as it is done — those already done first, in input order, then the
+/// rest in the order they finish (ASC-1, ASC-2, ASC-5). Cancelled futures count as done.
+///
+/// With a `timeout` (measured from this call), once it passes with futures unfinished the
+/// iterator yields `Err(TimeoutError)` with Python's message, `"2 (of 4) futures unfinished"`,
+/// and then ends (ASC-3, ASC-4). A future that has been yielded is no longer held (ASC-6).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::futures::as_completed;
+/// use gilfree::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(4);
+/// let futs: Vec<_> = (1..=4).map(|n| pool.submit(move || n * n)).collect();
+/// let mut total = 0;
+/// for fut in as_completed(futs, None) {
+///     total += fut.unwrap().result().unwrap();
+/// }
+/// assert_eq!(total, 30);
+/// ```
+pub fn as_completed<F: Waitable>(
+    fs: impl IntoIterator<Item = F>,
+    timeout: Option<Duration>,
+) -> AsCompleted<F> {
+    let fs = distinct(fs);
+    let total = fs.len();
+    let link = Link(Arc::new(Waiter::new()));
+    let mut ready = VecDeque::new();
+    let mut pending: Vec<Option<F>> = Vec::with_capacity(total);
+    for (i, f) in fs.into_iter().enumerate() {
+        if f.register(&link, i) {
+            pending.push(Some(f));
+        } else {
+            ready.push_back(f);
+            pending.push(None);
+        }
+    }
+    AsCompleted {
+        wait: timeout.map_or(Wait::Forever, Wait::timeout),
+        total,
+        unfinished: pending.iter().filter(|f| f.is_some()).count(),
+        ready,
+        pending,
+        link,
+        timed_out: false,
+    }
+}
+
+/// The iterator [`as_completed`] returns.
+pub struct AsCompleted<F: Waitable> {
+    wait: Wait,
+    total: usize,
+    unfinished: usize,
+    ready: VecDeque<F>,
+    /// Indexed as reported by the waiter; `None` once moved to `ready`.
+    pending: Vec<Option<F>>,
+    link: Link,
+    timed_out: bool,
+}
+
+impl<F: Waitable> Iterator for AsCompleted<F> {
+    type Item = Result<F, TimeoutError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(f) = self.ready.pop_front() {
+                return Some(Ok(f));
+            }
+            if self.unfinished == 0 || self.timed_out {
+                return None;
+            }
+            let reported = self.link.0.take(self.wait);
+            if reported.is_empty() {
+                self.timed_out = true;
+                return Some(Err(TimeoutError::new(format!(
+                    "{} (of {}) futures unfinished",
+                    self.unfinished, self.total
+                ))));
+            }
+            for i in reported {
+                if let Some(f) = self.pending[i].take() {
+                    self.unfinished -= 1;
+                    self.ready.push_back(f);
+                }
+            }
+        }
+    }
+}
+
+impl<F: Waitable> Drop for AsCompleted<F> {
+    fn drop(&mut self) {
+        for f in self.pending.iter().flatten() {
+            f.unregister(&self.link);
+        }
+    }
+}
+
+impl<F: Waitable> fmt::Debug for AsCompleted<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsCompleted")
+            .field("total", &self.total)
+            .field("unfinished", &self.unfinished)
+            .field("ready", &self.ready.len())
+            .finish()
+    }
+}
