@@ -1,4 +1,4 @@
-//! loom models of gilfree's primitives: threading, queue and collections.
+//! loom models of gilfree's primitives: threading, queue, collections and futures.
 //!
 //! Every model drives the real sources in `src/prims/`, compiled a second time on
 //! loom's types (`gilfree::__loom`; DESIGN.md, "Why the primitives are compiled twice"). loom
@@ -15,6 +15,7 @@ mod barrier;
 mod collections;
 mod condition;
 mod event;
+mod futures;
 mod lock;
 mod queue;
 mod rlock;

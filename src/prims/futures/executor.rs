@@ -2,7 +2,7 @@
 
 use super::super::Wait;
 use super::super::queue::Queue;
-use super::super::threading::{Thread, current_thread};
+use super::super::threading::Thread;
 use super::future::{Future, Promise};
 use super::rt::{Arc, AtomicUsize, Mutex, Ordering};
 use crate::error::{FutureError, ValueError, panic_message};
@@ -460,12 +460,10 @@ impl ThreadPoolExecutor {
         for job in cancelled {
             job.cancel();
         }
-        let me = current_thread();
         for worker in workers {
-            if *worker.handle() != me {
-                // Workers catch every task's panic; a join error cannot happen.
-                let _ = worker.join();
-            }
+            // Workers catch every task's panic. The one error is a task shutting its own pool
+            // down: joining its own worker is refused (THR-7) instead of deadlocking.
+            let _ = worker.join();
         }
     }
 }
