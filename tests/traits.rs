@@ -4,9 +4,10 @@
 
 use gilfree::{
     Barrier, BoundedSemaphore, BrokenBarrierError, Condition, ConditionGuard, Deque, Empty, Event,
-    GetError, IndexError, JoinError, KeyError, LifoQueue, Lock, LockGuard, PriorityQueue, PutError,
-    Queue, RLock, RLockGuard, RuntimeError, Semaphore, SemaphoreGuard, Set, ShutDown, SimpleQueue,
-    Thread, ThreadBuilder, ThreadHandle, Timer, ValueError,
+    Future, FutureError, FutureHandle, GetError, IndexError, InvalidStateError, JoinError,
+    KeyError, LifoQueue, Lock, LockGuard, PriorityQueue, Promise, PutError, Queue, RLock,
+    RLockGuard, RuntimeError, Semaphore, SemaphoreGuard, Set, ShutDown, SimpleQueue, Thread,
+    ThreadBuilder, ThreadHandle, ThreadPoolExecutor, TimeoutError, Timer, ValueError,
 };
 use static_assertions::{assert_impl_all, assert_not_impl_any};
 use std::cell::Cell;
@@ -50,6 +51,13 @@ assert_not_impl_any!(Queue<Rc<u8>>: Send, Sync);
 assert_not_impl_any!(SimpleQueue<Rc<u8>>: Send, Sync);
 assert_not_impl_any!(Deque<Rc<u8>>: Send, Sync);
 assert_not_impl_any!(Set<Rc<u8>>: Send, Sync);
+// Futures are shared handles; the pool is shared by reference (or Arc).
+assert_impl_all!(Future<u8>: Send, Sync, Clone, Eq, std::hash::Hash, std::fmt::Debug);
+assert_impl_all!(FutureHandle: Send, Sync, Clone, Eq, std::hash::Hash, std::fmt::Debug);
+assert_impl_all!(Promise<String>: Send, Sync, std::fmt::Debug);
+assert_impl_all!(ThreadPoolExecutor: Send, Sync, std::fmt::Debug, Default);
+assert_not_impl_any!(ThreadPoolExecutor: Clone); // Drop shuts it down: one owner
+assert_not_impl_any!(Future<Cell<u8>>: Send, Sync); // result() shares &T between threads
 // A JoinError carries the panic payload (Box<dyn Any + Send>): Send, not Sync.
 assert_impl_all!(JoinError: Send, Error, From<RuntimeError>);
 
@@ -95,6 +103,9 @@ assert_impl_all!(PutError<String>: Send, Sync, Error, PartialEq, From<ShutDown<S
 assert_impl_all!(IndexError: Send, Sync, Error, Copy, PartialEq);
 assert_impl_all!(IndexError<String>: Send, Sync, Error);
 assert_impl_all!(KeyError<u32>: Send, Sync, Error, Copy, PartialEq);
+assert_impl_all!(FutureError: Send, Sync, Error, Clone, PartialEq);
+assert_impl_all!(TimeoutError: Send, Sync, Error, Clone, PartialEq);
+assert_impl_all!(InvalidStateError<u8>: Send, Sync, Error, Copy, PartialEq);
 // The item inside an error need not be Debug (the error's Debug leaves it out).
 assert_impl_all!(PutError<Cell<u8>>: Error);
 assert_impl_all!(IndexError<Cell<u8>>: Error);
