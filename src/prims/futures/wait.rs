@@ -232,7 +232,9 @@ pub fn wait<F: Waitable>(
     let fs = distinct(fs);
     let wait = timeout.map_or(Wait::Forever, Wait::timeout);
     let satisfied = |done: usize, failed: bool| match return_when {
-        ReturnWhen::FirstCompleted => done > 0,
+        // Nothing to wait for is done at once, whatever `return_when` says (WAIT-6; CPython
+        // would wait for ever on `wait([], return_when=FIRST_COMPLETED)`).
+        ReturnWhen::FirstCompleted => done > 0 || fs.is_empty(),
         ReturnWhen::FirstException => failed || done == fs.len(),
         ReturnWhen::AllCompleted => done == fs.len(),
     };
