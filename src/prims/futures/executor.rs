@@ -63,12 +63,13 @@ where
 /// | field | meaning |
 /// |---|---|
 /// | `spawned` | worker threads started so far (never more than `max_workers`) |
-/// | `idle` | Python's `_idle_semaphore`: workers that finished a task and wait for the next; a submit uses one up instead of starting a thread (EXE-9) |
-/// | `shutdown` | `shutdown()` was called: submits are refused (EXE-11) |
+/// | `shutdown` | `shutdown()` was called (the queue is shut too, which is what refuses submits, EXE-11) |
 /// | `broken` | why the pool broke (an initializer panicked, EXE-18) |
+/// | `workers` | the started workers not joined yet |
+///
+/// A submit takes this lock only to start a worker: the queue and `Shared::idle` do the rest.
 struct State {
     spawned: usize,
-    idle: usize,
     shutdown: bool,
     broken: Option<String>,
     workers: Vec<Thread<()>>,
@@ -76,6 +77,9 @@ struct State {
 
 struct Shared {
     jobs: Queue<Box<dyn Job>>,
+    /// Python's `_idle_semaphore`: workers about to wait for work. A submit uses one up
+    /// instead of starting a thread (EXE-9).
+    idle: AtomicUsize,
     state: Mutex<State>,
     max_workers: usize,
     prefix: String,
@@ -194,9 +198,9 @@ impl ThreadPoolExecutorBuilder {
         Ok(ThreadPoolExecutor {
             shared: Arc::new(Shared {
                 jobs: Queue::new(0),
+                idle: AtomicUsize::new(0),
                 state: Mutex::new(State {
                     spawned: 0,
-                    idle: 0,
                     shutdown: false,
                     broken: None,
                     workers: Vec::new(),
@@ -298,36 +302,36 @@ impl ThreadPoolExecutor {
         F: FnOnce() -> T + Send + 'static,
         T: Send + Sync + 'static,
     {
-        let mut st = self.shared.state.lock();
-        if let Some(why) = &st.broken {
-            return Future::ready(Err(FutureError::BrokenExecutor {
-                message: why.clone(),
-            }));
-        }
-        if st.shutdown {
-            return Future::ready(Err(FutureError::Shutdown));
-        }
         let (promise, future) = Promise::new();
+        // A shut-down or broken pool has shut its queue: the put is the one check, so a
+        // submit racing `shutdown` is either queued (and run) or refused, never lost.
         if let Err(refused) = self.shared.jobs.put(Box::new(Task { f, promise })) {
-            // Only a broken pool shuts its queue down; the state says why. The future's
-            // callbacks run in `fail`: not under the pool's lock.
-            drop(st);
-            refused.into_inner().fail(FutureError::Shutdown);
+            let error = match &self.shared.state.lock().broken {
+                Some(why) => FutureError::BrokenExecutor {
+                    message: why.clone(),
+                },
+                None => FutureError::Shutdown,
+            };
+            refused.into_inner().fail(error);
             return future;
         }
-        let failed = self.adjust_workers(&mut st);
-        drop(st);
-        fail_all(failed);
+        // Python's `_adjust_thread_count`: an idle worker takes the new task…
+        let took_idle = self
+            .shared
+            .idle
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok();
+        if !took_idle {
+            // … otherwise start one, up to `max_workers`.
+            let failed = self.start_worker(&mut self.shared.state.lock());
+            fail_all(failed);
+        }
         future
     }
 
-    /// Python's `_adjust_thread_count`: an idle worker takes the new task; otherwise start
-    /// one, up to `max_workers`. Returns the tasks to fail if no worker could be started.
-    fn adjust_workers(&self, st: &mut State) -> Failed {
-        if st.idle > 0 {
-            st.idle -= 1;
-            return None;
-        }
+    /// Starts a worker unless `max_workers` are running. Returns the tasks to fail if none
+    /// could be started (the caller fails them once the lock is released).
+    fn start_worker(&self, st: &mut State) -> Failed {
         if st.spawned >= self.shared.max_workers {
             return None;
         }
@@ -439,31 +443,37 @@ impl ThreadPoolExecutor {
     /// assert!(futs.iter().all(|f| f.done())); // EXE-12
     /// ```
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        let (workers, cancelled) = {
+        let cancelled: Vec<_> = {
             let mut st = self.shared.state.lock();
             st.shutdown = true;
-            let cancelled: Vec<_> = if cancel_futures {
+            let cancelled = if cancel_futures {
                 self.shared.jobs.try_iter().collect()
             } else {
                 Vec::new()
             };
             // Workers finish what is queued, then see ShutDown and exit.
             self.shared.jobs.shutdown(false);
-            let workers = if wait {
-                std::mem::take(&mut st.workers)
-            } else {
-                Vec::new()
-            };
-            (workers, cancelled)
+            cancelled
         };
         // Cancelling runs the futures' callbacks: not under the pool's lock.
         for job in cancelled {
             job.cancel();
         }
-        for worker in workers {
-            // Workers catch every task's panic. The one error is a task shutting its own pool
-            // down: joining its own worker is refused (THR-7) instead of deadlocking.
-            let _ = worker.join();
+        if !wait {
+            return;
+        }
+        // A submit whose task got in just before the queue shut may still start a worker for
+        // it: join until no worker is left.
+        loop {
+            let workers = std::mem::take(&mut self.shared.state.lock().workers);
+            if workers.is_empty() {
+                break;
+            }
+            for worker in workers {
+                // Workers catch every task's panic. The one error is a task shutting its own
+                // pool down: joining its own worker is refused (THR-7), not a deadlock.
+                let _ = worker.join();
+            }
         }
     }
 }
@@ -492,7 +502,7 @@ impl fmt::Debug for ThreadPoolExecutor {
         f.debug_struct("ThreadPoolExecutor")
             .field("max_workers", &self.shared.max_workers)
             .field("workers", &st.spawned)
-            .field("idle", &st.idle)
+            .field("idle", &self.shared.idle.load(Ordering::Relaxed))
             .field("queued", &self.shared.jobs.qsize())
             .field("shutdown", &st.shutdown)
             .field("broken", &st.broken)
@@ -526,7 +536,7 @@ fn worker(shared: &Shared) {
             Err(_) => {
                 // About to wait for work: count as idle, so the next submit uses this worker
                 // instead of starting another (Python's `_idle_semaphore.release()`).
-                shared.state.lock().idle += 1;
+                shared.idle.fetch_add(1, Ordering::AcqRel);
                 match shared.jobs.get() {
                     Ok(job) => job,
                     Err(_) => break, // shut down and drained

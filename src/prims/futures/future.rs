@@ -150,14 +150,6 @@ impl<T> Future<T> {
         }
     }
 
-    /// A future that is already finished with `outcome` (a refused submit, for example).
-    pub(crate) fn ready(outcome: Result<T, FutureError>) -> Self {
-        let fut = Future::pending();
-        let _ = fut.inner.outcome.set(outcome);
-        fut.inner.state.lock().status = FutureState::Finished;
-        fut
-    }
-
     /// A number that identifies the future (shared by its clones).
     pub(crate) fn id(&self) -> usize {
         Arc::as_ptr(&self.inner) as *const () as usize
