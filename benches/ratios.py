@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Print the medians and the gilfree/peer ratios of `cargo bench` (benches threading, thread,
-queue, collections).
+queue, collections, futures).
 
 Usage: python3 benches/ratios.py [CRITERION_DIR]   (default: target/criterion)
 
@@ -17,6 +17,8 @@ The benches and their groups:
                (threaded groups: time per message)
   collections  deque_uncontended, deque_contended_2threads, set_read_heavy_{2,4}threads,
                set_uncontended (ids <peer>/contains, <peer>/add_discard)
+  futures      pool_empty_tasks, pool_1us_tasks, pool_10us_tasks (time per task),
+               submit_result_latency (per round trip), map_100k (per whole map)
 
 A row may carry an aim beside its target: a ratio above the aim but within the target is
 "ok (above aim)", not a miss. A row with only an aim is informational ("aim met"/"above aim").
@@ -204,6 +206,44 @@ for op in ("contains", "add_discard"):
         (f"Set / DashSet ({op}, 1 thread)",
          f"set_uncontended/gilfree_Set/{op}", f"set_uncontended/dashmap_DashSet/{op}", None),
     ]
+
+# futures: ThreadPoolExecutor, pools of the same size. Tiny tasks: no slower than the
+# threadpool crate, and at least 0.8 x rayon's throughput (<= 1.25 x its time per task);
+# submit -> result round trip no slower than threadpool's execute + channel recv.
+G = "pool_empty_tasks"
+RATIOS += [
+    ("ThreadPoolExecutor / threadpool execute+channel (empty tasks)",
+     f"{G}/gilfree_ThreadPoolExecutor", f"{G}/threadpool_execute_channel", 1.0),
+    ("ThreadPoolExecutor / rayon spawn+channel (empty tasks)",
+     f"{G}/gilfree_ThreadPoolExecutor", f"{G}/rayon_spawn_channel", 1.25),
+    ("ThreadPoolExecutor / std::thread::spawn per task (empty tasks)",
+     f"{G}/gilfree_ThreadPoolExecutor", f"{G}/std_thread_spawn", None),
+]
+for us in (1, 10):
+    G = f"pool_{us}us_tasks"
+    RATIOS += [
+        (f"ThreadPoolExecutor / threadpool execute+channel ({us} us tasks)",
+         f"{G}/gilfree_ThreadPoolExecutor", f"{G}/threadpool_execute_channel", None),
+        (f"ThreadPoolExecutor / rayon spawn+channel ({us} us tasks)",
+         f"{G}/gilfree_ThreadPoolExecutor", f"{G}/rayon_spawn_channel", None),
+        (f"ThreadPoolExecutor / std::thread::spawn per task ({us} us tasks)",
+         f"{G}/gilfree_ThreadPoolExecutor", f"{G}/std_thread_spawn", None),
+    ]
+G = "submit_result_latency"
+RATIOS += [
+    ("submit+result / threadpool execute+recv (round trip)",
+     f"{G}/gilfree_submit_result", f"{G}/threadpool_execute_recv", 1.0),
+    ("submit+result / rayon spawn+recv (round trip)",
+     f"{G}/gilfree_submit_result", f"{G}/rayon_spawn_recv", None),
+]
+G = "map_100k"
+RATIOS += [
+    ("ThreadPoolExecutor.map / threadpool execute+reorder (100k items)",
+     f"{G}/gilfree_map", f"{G}/threadpool_execute_reorder", None),
+    ("ThreadPoolExecutor.map / rayon par_iter (100k items)",
+     f"{G}/gilfree_map", f"{G}/rayon_par_iter", None),
+]
+del G, us
 
 # (id, maximum nanoseconds or None): absolute times of calls that must not block or sleep.
 NO_WAITERS = [
