@@ -1,5 +1,6 @@
 //! The book's I/O-bound workload: downloading images (and fetching the weather), first one
-//! request after another, then with one `gilfree::Thread` per request.
+//! request after another, then with one `gilfree::Thread` per request, then through a
+//! `ThreadPoolExecutor` (`pool.map` and `pool.submit`).
 //!
 //! A download spends nearly all its time waiting for the network, not computing, so even
 //! CPython's threads speed it up (the GIL is released while a thread waits on a socket). To
@@ -18,7 +19,14 @@
 //! threads = [Thread(target=download_image, args=(url,)) for url in urls]
 //! for t in threads: t.start()
 //! for t in threads: t.join()
+//!
+//! with ThreadPoolExecutor(max_workers=20) as pool:
+//!     images = list(pool.map(download_image, urls))
 //! ```
+//!
+//! The pool of 20 overlaps all 20 waits, like the 20 threads, and returns the bodies in URL
+//! order. A pool of 5 shows what `max_workers` is for: it caps how many requests are in flight
+//! (a polite crawler, a server's connection limit), so 20 requests take 4 rounds of `LATENCY`.
 //!
 //! The client is a minimal hand-written `GET` (`Connection: close`, the body length from
 //! `Content-Length`) with timeouts on every socket operation, so nothing can hang. The server
@@ -27,13 +35,15 @@
 //!
 //! `cargo run --release --example concurrent_downloads`
 
-use gilfree::{Event, Thread};
+use gilfree::{Event, Future, Thread, ThreadPoolExecutor};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const URLS: usize = 20;
+/// A pool smaller than the number of URLS: at most this many requests in flight.
+const SMALL_POOL: usize = 5;
 const LATENCY: Duration = Duration::from_millis(60);
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
 const CITIES: [&str; 5] = ["London", "Paris", "Tokyo", "Lima", "Nairobi"];
@@ -77,16 +87,81 @@ fn main() {
             "threaded image {n} arrived incomplete"
         );
     }
-    let total: usize = threaded.iter().map(Vec::len).sum();
-    println!("{URLS} images, {total} bytes, every body complete and equal in both runs");
-    println!("sequential:          {sequential_time:>10.2?}  (about {URLS} x {LATENCY:?})");
-    println!("{URLS} threads:          {threaded_time:>10.2?}  (about 1 x {LATENCY:?})");
-    let speed_up = sequential_time.as_secs_f64() / threaded_time.as_secs_f64().max(1e-9);
-    println!("speed-up:            {speed_up:>9.1}x  (the ideal is {URLS}x)");
+
+    // with ThreadPoolExecutor(max_workers=20) as pool: list(pool.map(download_image, urls))
+    let started = Instant::now();
+    let pool = ThreadPoolExecutor::new(URLS);
+    let pooled: Vec<Vec<u8>> = pool
+        .map(|url: String| download(&url), urls.clone())
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|err| panic!("a pooled download failed: {err}"));
+    drop(pool); // the end of the `with` block: the workers exit
+    let pooled_time = started.elapsed();
+
+    // A pool of SMALL_POOL: submit() every URL, keep the futures in URL order.
+    let started = Instant::now();
+    let pool = ThreadPoolExecutor::new(SMALL_POOL);
+    let futures: Vec<Future<Vec<u8>>> = urls
+        .iter()
+        .map(|url| {
+            let url = url.clone();
+            pool.submit(move || download(&url))
+        })
+        .collect();
+    let small_pooled: Vec<Vec<u8>> = futures
+        .into_iter()
+        .map(|f| f.into_result().expect("a pooled download panicked"))
+        .collect();
+    let most_workers = pool.worker_count();
+    drop(pool);
+    let small_pooled_time = started.elapsed();
+
+    for (n, (pooled, small)) in pooled.iter().zip(&small_pooled).enumerate() {
+        assert_eq!(*pooled, image_bytes(n), "pool image {n} arrived incomplete");
+        assert_eq!(
+            *small,
+            image_bytes(n),
+            "small-pool image {n} arrived incomplete"
+        );
+    }
     assert!(
-        threaded_time < sequential_time,
+        most_workers <= SMALL_POOL,
+        "never more than max_workers threads"
+    );
+
+    let total: usize = threaded.iter().map(Vec::len).sum();
+    println!("{URLS} images, {total} bytes, every body complete and equal in all four runs");
+    let rounds = URLS.div_ceil(SMALL_POOL);
+    let speed_up = |time: Duration| sequential_time.as_secs_f64() / time.as_secs_f64().max(1e-9);
+    println!(
+        "{:<20} {:>10}  {:<19} {:>6}",
+        "", "time", "(expected)", "speed-up"
+    );
+    for (how, time, rounds) in [
+        ("sequential".to_string(), sequential_time, URLS),
+        (format!("{URLS} threads"), threaded_time, 1),
+        (format!("pool of {URLS}, map()"), pooled_time, 1),
+        (
+            format!("pool of {SMALL_POOL}, submit()"),
+            small_pooled_time,
+            rounds,
+        ),
+    ] {
+        println!(
+            "{how:<20} {time:>10.2?}  (about {rounds:>2} x {LATENCY:?})  {:>5.1}x",
+            speed_up(time)
+        );
+    }
+    println!(
+        "(the ideal speed-up is {URLS}x, or {SMALL_POOL}x for the pool of {SMALL_POOL}: it lets {SMALL_POOL} requests wait at once)"
+    );
+    assert!(
+        threaded_time < sequential_time && pooled_time < sequential_time,
         "overlapping the waits must beat waiting for each request in turn"
     );
+    // Every response takes at least LATENCY: one worker's share of requests cannot be faster.
+    assert!(sequential_time >= LATENCY * URLS as u32);
+    assert!(small_pooled_time >= LATENCY * rounds as u32);
 
     // The book's weather fetch: the same pattern with a handful of small JSON answers.
     let started = Instant::now();
@@ -111,7 +186,7 @@ fn main() {
     println!("  ({:.2?} for all of them)", started.elapsed());
 
     let served = server.stop();
-    let expected = 2 * URLS + CITIES.len();
+    let expected = 4 * URLS + CITIES.len();
     assert_eq!(served, expected, "the server answered every request once");
     println!("\nserver stopped after {served} requests");
 }

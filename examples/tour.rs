@@ -7,15 +7,17 @@
 //! smoke test: if a primitive misbehaves, the tour panics.
 //!
 //! It starts with `Thread` and `Timer` (the book's first chapters), goes through the
-//! synchronisation primitives, and ends with the data structures threads communicate through
-//! (`Set`, the queues, `Deque`). The later sections use `std::thread::scope` where "start them
-//! all, then join them all" reads best.
+//! synchronisation primitives and the data structures threads communicate through (`Set`, the
+//! queues, `Deque`), and ends with the book's "Executors and Pools": `ThreadPoolExecutor` and
+//! its `Future`s (`examples/executor_patterns.rs` shows every part of it). The later sections
+//! use `std::thread::scope` where "start them all, then join them all" reads best.
 
+use gilfree::futures::as_completed;
 use gilfree::threading;
 use gilfree::{
-    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Deque, Empty, Event, GetError,
-    JoinError, LifoQueue, Lock, PriorityQueue, PutError, Queue, RLock, Semaphore, Set, ShutDown,
-    SimpleQueue, Thread, Timer,
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Deque, Empty, Event, FutureError,
+    FutureState, GetError, JoinError, LifoQueue, Lock, PriorityQueue, PutError, Queue, RLock,
+    Semaphore, Set, ShutDown, SimpleQueue, Thread, ThreadPoolExecutor, Timer,
 };
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -48,6 +50,11 @@ fn main() {
         ("Queue — queue.Queue, LifoQueue, PriorityQueue", queue),
         ("SimpleQueue — queue.SimpleQueue", simple_queue),
         ("Deque — collections.deque", deque),
+        // The book's "Executors and Pools".
+        (
+            "ThreadPoolExecutor, Future — concurrent.futures",
+            thread_pool_executor,
+        ),
     ];
     for (title, run) in sections {
         println!("\n== {title} ==");
@@ -568,4 +575,84 @@ fn deque() {
         log.len()
     );
     assert_eq!((log.len(), pushed_out), (100, 3900));
+}
+
+/// `concurrent.futures.ThreadPoolExecutor`: submit returns a Future; map keeps input order;
+/// as_completed yields in completion order; a task's panic comes back in its future; a queued
+/// task can be cancelled.
+fn thread_pool_executor() {
+    // with ThreadPoolExecutor(max_workers=3) as pool:
+    let pool = ThreadPoolExecutor::new(3);
+    let fut = pool.submit(|| (1..=20u64).sum::<u64>());
+    assert_eq!(fut.result(), Ok(&210));
+    println!(
+        "submit(sum(1..=20)).result() -> {:?}; {fut:?}",
+        fut.result()
+    );
+    println!("workers start lazily: {pool:?}");
+    assert!(pool.worker_count() <= 1);
+
+    // Work that takes different times: map() keeps input order, as_completed() does not.
+    let work_ms = [60u64, 10, 35];
+    let finished = Arc::new(Lock::with_value(Vec::new()));
+    let work = {
+        let finished = Arc::clone(&finished);
+        move |ms: u64| {
+            thread::sleep(Duration::from_millis(ms)); // the work
+            finished.acquire().push(ms); // the task's last act: the order they finish in
+            ms
+        }
+    };
+    let mapped: Vec<u64> = pool
+        .map(work.clone(), work_ms)
+        .map(Result::unwrap)
+        .collect();
+    finished.acquire().clear();
+    let futures = work_ms.map(|ms| {
+        let work = work.clone();
+        pool.submit(move || work(ms))
+    });
+    let completed: Vec<u64> = as_completed(&futures, None)
+        .map(|f| *f.unwrap().result().unwrap())
+        .collect();
+    println!(
+        "work of {work_ms:?} ms: map() -> {mapped:?} (input order), as_completed() -> {completed:?} (completion order)"
+    );
+    assert_eq!(mapped, work_ms);
+    assert_eq!(completed, *finished.acquire());
+
+    // A panic inside a task is the task's exception: stored, and the worker lives on.
+    let boom = pool.submit(|| -> u32 { panic!("a panic in a task comes back from result()") });
+    let err = boom.result().expect_err("the task panicked");
+    println!("the panic above is expected; result() gave back: {err}");
+    assert!(matches!(err, FutureError::Panicked { .. }));
+    assert_eq!(
+        pool.submit(|| 2 + 2).result(),
+        Ok(&4),
+        "the pool still works"
+    );
+
+    // cancel(): a queued task can be cancelled; a running one cannot.
+    let single = ThreadPoolExecutor::new(1);
+    let (started, gate) = (Arc::new(Event::new()), Arc::new(Event::new()));
+    let busy = single.submit({
+        let (started, gate) = (Arc::clone(&started), Arc::clone(&gate));
+        move || {
+            started.set();
+            gate.wait_timeout(Duration::from_secs(10))
+        }
+    });
+    let queued = single.submit(|| -> u8 { unreachable!("cancelled before it ran") });
+    assert!(started.wait_timeout(Duration::from_secs(10)));
+    let (stopped, too_late) = (queued.cancel(), busy.cancel());
+    println!(
+        "one worker, busy: cancel() on the queued task -> {stopped} ({:?}), on the running one -> {too_late}",
+        queued.state()
+    );
+    assert!(stopped && !too_late);
+    assert_eq!(queued.result(), Err(FutureError::Cancelled));
+    gate.set();
+    assert_eq!(busy.result(), Ok(&true));
+    assert_eq!(busy.state(), FutureState::Finished);
+    drop(single); // the end of its `with` block: waits for the worker, never runs the cancelled task
 }

@@ -36,12 +36,37 @@
 //! Every request takes `LATENCY` (a slow network), so the worker count matters: the crawl runs
 //! once with one worker and once with `WORKERS`.
 //!
+//! Then the same crawl runs on a `ThreadPoolExecutor`, the way `concurrent.futures` code is
+//! usually written: the main thread coordinates, and every fetch is a task.
+//!
+//! ```python
+//! with ThreadPoolExecutor(max_workers=8) as pool:
+//!     seen = {base_url}
+//!     pending = {pool.submit(fetch_links, base_url)}
+//!     while pending:
+//!         done, pending = wait(pending, return_when=FIRST_COMPLETED)
+//!         for future in done:
+//!             for link in future.result():
+//!                 if link not in seen:
+//!                     seen.add(link)
+//!                     pending.add(pool.submit(fetch_links, link))
+//! ```
+//!
+//! Each finished page's new links become new tasks. Notice what the pool version does not
+//! need: no queue of URLs, no `task_done`/`join` (the crawl is over when no future is
+//! pending), no shutdown signal for the workers (leaving the `with` block is the pool's
+//! `Drop`), and no shared set — `seen` is an ordinary `HashSet`, because only the
+//! coordinating thread touches it. The tasks return their page's links instead of queueing
+//! them, and a task's panic would come back in its future rather than stall the crawl.
+//!
 //! The server itself is a small worker pool too: an accept loop puts connections on a
 //! `gilfree::Queue` and `HANDLERS` threads answer them (HTTP/1.0, one request per connection).
 //!
 //! `cargo run --release --example web_crawler`
 
-use gilfree::{Event, Lock, Queue, Set, ShutDown, Thread};
+use gilfree::futures::{ReturnWhen, wait};
+use gilfree::threading::current_thread;
+use gilfree::{Event, Future, Lock, Queue, Set, ShutDown, Thread, ThreadPoolExecutor};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -89,19 +114,24 @@ fn main() {
         PAGES - site.reachable.len()
     );
 
-    let single = crawl_and_check(&site, 1);
-    let multi = crawl_and_check(&site, WORKERS);
+    let single = crawl_and_check(&site, Crawler::Workers(1));
+    let multi = crawl_and_check(&site, Crawler::Workers(WORKERS));
+    let pooled = crawl_and_check(&site, Crawler::Pool(WORKERS));
 
-    let speed_up = single.elapsed.as_secs_f64() / multi.elapsed.as_secs_f64();
+    let speed_up = |crawl: &Crawl| single.elapsed.as_secs_f64() / crawl.elapsed.as_secs_f64();
     println!(
-        "\nspeed-up with {WORKERS} workers: {speed_up:.1}x (the waits overlap; the ideal is {WORKERS}x)"
+        "\nspeed-up over 1 worker (the waits overlap; the ideal is {WORKERS}x): {:.1}x with {WORKERS} workers, {:.1}x with a pool of {WORKERS}",
+        speed_up(&multi),
+        speed_up(&pooled),
     );
-    assert!(
-        multi.elapsed < single.elapsed,
-        "{WORKERS} workers must beat one: {:?} vs {:?}",
-        multi.elapsed,
-        single.elapsed
-    );
+    for crawl in [&multi, &pooled] {
+        assert!(
+            crawl.elapsed < single.elapsed,
+            "{WORKERS} workers must beat one: {:?} vs {:?}",
+            crawl.elapsed,
+            single.elapsed
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,6 +255,8 @@ struct Crawl {
     broken: Vec<String>,
     external_skipped: usize,
     per_worker: Vec<usize>,
+    /// The pool crawl only: the most futures pending at once.
+    most_pending: Option<usize>,
     elapsed: Duration,
 }
 
@@ -265,6 +297,7 @@ fn crawl(addr: SocketAddr, workers: usize) -> Crawl {
         broken: Vec::new(),
         external_skipped: 0,
         per_worker: Vec::new(),
+        most_pending: None,
         elapsed,
     };
     for t in threads {
@@ -317,6 +350,107 @@ fn crawl_worker(addr: SocketAddr, to_crawl: &Queue<String>, seen: &Set<String>) 
         // Only now, with this page's links already queued, is its task done.
         to_crawl.task_done().expect("one task_done per get");
     }
+}
+
+/// What one pool task found at one URL. `Clone` because `Future::into_result` asks for it
+/// (another handle to the future may still be reading the value).
+#[derive(Clone)]
+struct Fetched {
+    path: String,
+    /// The status and the page's links, already reduced to same-site paths; or what failed.
+    outcome: Result<(u16, Vec<String>), String>,
+    external_skipped: usize,
+    worker: String,
+}
+
+/// `fetch_links(url)`: one pool task. It only fetches and parses; deciding what to crawl next
+/// is the coordinator's job.
+fn fetch_links(addr: SocketAddr, path: String) -> Fetched {
+    let host = addr.to_string();
+    let mut external_skipped = 0;
+    let outcome = match http_get(addr, &path) {
+        Ok((200, body)) => {
+            let links = hrefs(&body)
+                .filter_map(|href| {
+                    let link = same_site_path(href, &host);
+                    external_skipped += usize::from(link.is_none());
+                    link
+                })
+                .collect();
+            Ok((200, links))
+        }
+        Ok((status, _)) => Ok((status, Vec::new())),
+        Err(err) => Err(format!("GET {path}: {err}")),
+    };
+    Fetched {
+        path,
+        outcome,
+        external_skipped,
+        worker: current_thread().name(),
+    }
+}
+
+/// Crawls the site from `/` with a pool of `workers` threads; the calling thread coordinates
+/// with `wait(pending, FIRST_COMPLETED)`.
+fn crawl_with_pool(addr: SocketAddr, workers: usize) -> Crawl {
+    let started = Instant::now();
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(workers)
+        .thread_name_prefix("crawl-pool")
+        .build()
+        .expect("workers > 0");
+    let mut seen = HashSet::from(["/".to_string()]); // only this thread touches it: no lock
+    let mut pending: Vec<Future<Fetched>> =
+        vec![pool.submit(move || fetch_links(addr, "/".into()))];
+    let mut per_worker: HashMap<String, usize> = HashMap::new();
+    let mut result = Crawl {
+        pages: Vec::new(),
+        broken: Vec::new(),
+        external_skipped: 0,
+        per_worker: Vec::new(),
+        most_pending: None,
+        elapsed: Duration::ZERO,
+    };
+    let mut errors = Vec::new();
+    let mut most_pending = 0;
+    while !pending.is_empty() {
+        most_pending = most_pending.max(pending.len());
+        let (done, not_done) = wait(pending, None, ReturnWhen::FirstCompleted);
+        pending = not_done;
+        for future in done {
+            let fetched = future.into_result().expect("fetch_links does not panic");
+            *per_worker.entry(fetched.worker).or_insert(0) += 1;
+            result.external_skipped += fetched.external_skipped;
+            match fetched.outcome {
+                Ok((200, links)) => {
+                    for link in links {
+                        if seen.insert(link.clone()) {
+                            pending.push(pool.submit(move || fetch_links(addr, link)));
+                        }
+                    }
+                    result.pages.push(fetched.path);
+                }
+                Ok((404, _)) => result.broken.push(fetched.path),
+                Ok((status, _)) => errors.push(format!("GET {}: status {status}", fetched.path)),
+                Err(err) => errors.push(err),
+            }
+        }
+    }
+    // No future is pending: every URL submitted was fetched and its links looked at.
+    result.elapsed = started.elapsed();
+    assert!(errors.is_empty(), "failed requests: {errors:?}");
+    assert!(pool.worker_count() <= workers);
+    drop(pool); // the end of the `with` block
+    result.most_pending = Some(most_pending);
+    let mut per_worker: Vec<(String, usize)> = per_worker.into_iter().collect();
+    per_worker.sort();
+    result.per_worker = per_worker.into_iter().map(|(_, n)| n).collect();
+    assert_eq!(
+        seen.len(),
+        result.pages.len() + result.broken.len(),
+        "every URL seen was fetched"
+    );
+    result
 }
 
 /// The `href="…"` values on a page, in order (enough HTML parsing for this site).
@@ -376,9 +510,21 @@ fn http_get(addr: SocketAddr, path: &str) -> io::Result<(u16, String)> {
 // ---------------------------------------------------------------------------------------------
 // Running and checking one crawl.
 
-fn crawl_and_check(site: &Arc<Site>, workers: usize) -> Crawl {
+/// Which crawler to run.
+#[derive(Clone, Copy)]
+enum Crawler {
+    /// The book's worker threads around a `Queue`.
+    Workers(usize),
+    /// A `ThreadPoolExecutor` of this many workers, coordinated with `wait`.
+    Pool(usize),
+}
+
+fn crawl_and_check(site: &Arc<Site>, crawler: Crawler) -> Crawl {
     let server = Server::start(Arc::clone(site)).expect("start the local HTTP server");
-    let result = crawl(server.addr, workers);
+    let result = match crawler {
+        Crawler::Workers(workers) => crawl(server.addr, workers),
+        Crawler::Pool(workers) => crawl_with_pool(server.addr, workers),
+    };
     let hits = server.stop();
 
     // Crawler's side: every reachable page exactly once, every broken link exactly once.
@@ -417,10 +563,10 @@ fn crawl_and_check(site: &Arc<Site>, workers: usize) -> Crawl {
     }
     let requests: usize = hits.values().sum();
 
-    let label = if workers == 1 {
-        "1 worker ".to_string()
-    } else {
-        format!("{workers} workers")
+    let label = match crawler {
+        Crawler::Workers(1) => "1 worker ".to_string(),
+        Crawler::Workers(workers) => format!("{workers} workers"),
+        Crawler::Pool(workers) => format!("pool of {workers} (ThreadPoolExecutor + wait)"),
     };
     println!(
         "\n{label}: {} pages + {} broken links in {:.2?} = {:.0} pages/s; {} external links skipped",
@@ -433,8 +579,17 @@ fn crawl_and_check(site: &Arc<Site>, workers: usize) -> Crawl {
     println!(
         "  server: {requests} requests, each reachable page and each broken link exactly once, no orphans",
     );
-    if workers > 1 {
+    if result.per_worker.len() > 1 {
         println!("  requests per worker: {:?}", result.per_worker);
+    }
+    if let Some(most) = result.most_pending {
+        println!(
+            "  up to {most} futures pending at once: the frontier outgrew the workers, and the rest waited in the pool's queue"
+        );
+        let Crawler::Pool(workers) = crawler else {
+            unreachable!("only the pool crawl counts pending futures")
+        };
+        assert!(most > workers);
     }
     assert_eq!(result.per_worker.iter().sum::<usize>(), requests);
     result

@@ -306,7 +306,8 @@ impl<T> Future<T> {
     /// Calls `f(&future)` once the future is done: at once, in this thread, if it already is
     /// (FUT-10); otherwise in the thread that finishes it (a pool worker) or cancels it
     /// (FUT-9, FUT-12). Callbacks run in the order they were added; a panicking callback is
-    /// reported on stderr and the others still run (FUT-11).
+    /// reported on stderr and the others still run (FUT-11). As in Python, threads waiting in
+    /// `result()` are woken before the callbacks run, so `result()` may return first.
     ///
     /// # Examples
     ///
@@ -332,7 +333,9 @@ impl<T> Future<T> {
     }
 
     /// Waits until done, then the value, moved out when this is the last handle and cloned
-    /// otherwise (other clones keep seeing it through [`result`](Self::result)).
+    /// otherwise (other clones keep seeing it through [`result`](Self::result)). Right after
+    /// completion the completing side may still hold its handle for a moment, so even a sole
+    /// owner can get a clone.
     ///
     /// # Examples
     ///
