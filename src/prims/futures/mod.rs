@@ -1,4 +1,4 @@
-//! Python's `concurrent.futures`: [`ThreadPoolExecutor`], [`Future`], [`wait`] and
+//! Python's `concurrent.futures`: [`ThreadPoolExecutor`], [`Future`], [`wait`](fn@wait) and
 //! [`as_completed`].
 //!
 //! | Python | gilfree |
@@ -9,12 +9,12 @@
 //! | `f.result(timeout)`, `f.exception(timeout)` | [`result`](Future::result) / [`result_timeout`](Future::result_timeout), [`exception`](Future::exception) / [`exception_timeout`](Future::exception_timeout) |
 //! | `f.cancel()`, `cancelled()`, `running()`, `done()`, `add_done_callback(fn)` | [`cancel`](Future::cancel), [`cancelled`](Future::cancelled), [`running`](Future::running), [`done`](Future::done), [`add_done_callback`](Future::add_done_callback) |
 //! | `set_running_or_notify_cancel()`, `set_result`, `set_exception` | [`Promise`]: [`set_running`](Promise::set_running), [`set_result`](Promise::set_result), [`set_exception`](Promise::set_exception) |
-//! | `wait(fs, timeout, return_when)` | [`wait(fs, timeout, ReturnWhen::…)`](wait) |
+//! | `wait(fs, timeout, return_when)` | [`wait(fs, timeout, ReturnWhen::…)`](fn@wait) |
 //! | `as_completed(fs, timeout)` | [`as_completed(fs, timeout)`](as_completed) |
 //! | `CancelledError`, `TimeoutError`, `BrokenThreadPool`, `InvalidStateError` | [`FutureError`](crate::FutureError), [`TimeoutError`](crate::TimeoutError), [`InvalidStateError`](crate::InvalidStateError) |
 //!
 //! A [`Future`] does not depend on the pool: whatever holds its [`Promise`] completes it, so
-//! futures of other executors mix with the pool's in [`wait`] and [`as_completed`] (through
+//! futures of other executors mix with the pool's in [`wait`](fn@wait) and [`as_completed`] (through
 //! [`FutureHandle`] when their value types differ).
 
 use super::rt;
