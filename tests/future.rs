@@ -10,10 +10,9 @@
 //!   `Promise::set_result` and `set_exception` consume the promise. The case that can be
 //!   written, completing a cancelled future, is tested: `InvalidStateError` with the value
 //!   back, and the cancellation kept.
-//! * FUT-14 "in any other state": only a second `set_running` after `Ok(true)` can be written
-//!   (a finished future's promise is used up). A second call after `Ok(false)` (CPython's
-//!   CANCELLED_AND_NOTIFIED, where it raises RuntimeError) is left unasserted: gilfree has one
-//!   cancelled state and documents `Ok(false)` for it.
+//! * FUT-14 "in any other state": a finished future's promise is used up, so only a second
+//!   `set_running` after `Ok(true)` or after `Ok(false)` (CPython's CANCELLED_AND_NOTIFIED)
+//!   can be written; both are RuntimeErrors.
 //! * FUT-15 (a negative timeout acts like 0): a `Duration` cannot be negative; its closest
 //!   value, `Duration::ZERO`, is tested under FUT-5 and FUT-6.
 //! * FUT-16 (repr) is [PY]: the `Debug` output is checked instead.
@@ -743,7 +742,8 @@ fn fut13_completing_cancelled_future_is_invalid_state() {
 }
 
 /// FUT-14: `set_running` on a pending future returns `Ok(true)` and makes it running; a second
-/// call is a RuntimeError; on a cancelled future it returns `Ok(false)` and leaves it cancelled.
+/// call is a RuntimeError; on a cancelled future it returns `Ok(false)` and leaves it
+/// cancelled, and a second call there is a RuntimeError too.
 #[test]
 fn fut14_set_running_or_notify_cancel() {
     with_watchdog(|| {
@@ -761,6 +761,9 @@ fn fut14_set_running_or_notify_cancel() {
         assert_eq!(promise.set_running(), Ok(false));
         assert_eq!(fut.state(), FutureState::Cancelled);
         assert_eq!(fut.result(), Err(FutureError::Cancelled));
+        // Cancelled and notified: asking again is a RuntimeError, as in CPython.
+        assert!(promise.set_running().is_err());
+        assert!(fut.cancelled());
     });
 }
 

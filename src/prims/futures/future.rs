@@ -62,6 +62,8 @@ impl Waiter {
 
 struct State<T> {
     status: FutureState,
+    /// `set_running` has seen the cancellation (Python's `CANCELLED_AND_NOTIFIED`).
+    cancel_seen: bool,
     callbacks: Vec<Callback<T>>,
     waiters: Vec<(Arc<Waiter>, usize)>,
 }
@@ -141,6 +143,7 @@ impl<T> Future<T> {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
                     status: FutureState::Pending,
+                    cancel_seen: false,
                     callbacks: Vec::new(),
                     waiters: Vec::new(),
                 }),
@@ -543,7 +546,8 @@ impl<T> Promise<T> {
 
     /// Python's `set_running_or_notify_cancel()` (FUT-14): `Ok(true)` moves a pending future
     /// to running (it can no longer be cancelled); `Ok(false)` means it was cancelled — skip
-    /// the work. `Err(RuntimeError)` if it is already running or finished.
+    /// the work. `Err(RuntimeError)` if it is already running or finished, or when asked
+    /// again after reporting the cancellation, as in Python.
     ///
     /// # Examples
     ///
@@ -563,10 +567,13 @@ impl<T> Promise<T> {
                 st.status = FutureState::Running;
                 Ok(true)
             }
-            FutureState::Cancelled => Ok(false),
-            FutureState::Running | FutureState::Finished => Err(RuntimeError::new(
-                "Future in unexpected state: already running or finished",
-            )),
+            FutureState::Cancelled if !st.cancel_seen => {
+                st.cancel_seen = true;
+                Ok(false)
+            }
+            FutureState::Cancelled | FutureState::Running | FutureState::Finished => Err(
+                RuntimeError::new("Future in unexpected state: already running or finished"),
+            ),
         }
     }
 
