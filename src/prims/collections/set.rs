@@ -666,9 +666,12 @@ impl<T, S> IntoIterator for Set<T, S> {
 }
 
 impl<T: fmt::Debug, S> fmt::Debug for Set<T, S> {
-    /// Like Python's repr: `{1, 2, 3}` (of one moment).
+    /// Like Python's repr: `{1, 2, 3}`, and `set()` when empty (of one moment).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let tables = self.read_all();
+        if tables.iter().all(|table| table.is_empty()) {
+            return f.write_str("set()");
+        }
         f.debug_set()
             .entries(tables.iter().flat_map(|table| table.iter()))
             .finish()
