@@ -157,3 +157,20 @@ fn wait_wakes_on_completion() {
         assert_eq!((done.len(), not_done.len()), (2, 0));
     });
 }
+
+/// A scoped task borrows a local of the model's thread; whichever way the worker and the
+/// scope interleave, `scope` returns only after the task ran and let go of the borrow (a
+/// scope that returned early would let the assertion see 0, or loom would see the worker
+/// touch the local after the model thread moved on).
+#[test]
+fn scope_returns_after_its_task() {
+    check_bounded(3, || {
+        let pool = ThreadPoolExecutor::new(1);
+        let hits = AtomicUsize::new(0);
+        pool.scope(|s| {
+            s.submit(|| hits.fetch_add(1, Ordering::SeqCst));
+        });
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        pool.shutdown(true, false);
+    });
+}

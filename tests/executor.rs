@@ -1229,3 +1229,104 @@ fn stress_100k_tasks_from_4_threads() {
         assert!(once(&callbacks), "a future resolved more or less than once");
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Scoped submit (issue 5's "scoped submit", as std::thread::scope): tasks borrow the caller's
+// stack, and the scope returns only once they are all done.
+
+/// `scope` returns only after its tasks finished: a task released only once the scope's
+/// closure has returned has still run (its write is visible) when `scope` returns, and the
+/// borrowed counter holds every task's increment.
+#[test]
+fn scope_waits_for_every_task_and_lends_the_stack() {
+    with_watchdog(|| {
+        let pool = ThreadPoolExecutor::new(2);
+        let hits = AtomicUsize::new(0);
+        let (closure_done, release) = (AtomicBool::new(false), Event::new());
+        let late_done = AtomicBool::new(false);
+        thread::scope(|outer| {
+            // Releases the late task only after the scope's closure has returned.
+            outer.spawn(|| {
+                poll_until("the scope's closure to return", || {
+                    closure_done.load(SeqCst)
+                });
+                release.set();
+            });
+            pool.scope(|s| {
+                for _ in 0..10 {
+                    s.submit(|| hits.fetch_add(1, SeqCst));
+                }
+                s.submit(|| {
+                    assert!(release.wait_timeout(DEADLINE), "never released");
+                    late_done.store(true, SeqCst);
+                });
+                closure_done.store(true, SeqCst);
+            });
+            assert!(
+                late_done.load(SeqCst),
+                "scope returned before its last task"
+            );
+        });
+        assert_eq!(hits.load(SeqCst), 10);
+    });
+}
+
+/// A scoped task's panic is its future's exception, as for `submit`; the scope itself
+/// returns normally. A panic in the scope's closure waits for the tasks, then goes on.
+#[test]
+fn scope_panics_stay_in_futures_and_closure_panics_wait_for_tasks() {
+    with_watchdog(|| {
+        let pool = ThreadPoolExecutor::new(2);
+        let outcome = pool.scope(|s| s.submit(|| -> u8 { panic!("scoped boom") }).exception());
+        assert_eq!(
+            outcome,
+            Some(FutureError::Panicked {
+                message: "scoped boom".into()
+            })
+        );
+
+        let ran = AtomicUsize::new(0);
+        let gate = Event::new();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.scope(|s| {
+                for _ in 0..4 {
+                    s.submit(|| {
+                        gate.wait_timeout(DEADLINE);
+                        ran.fetch_add(1, SeqCst);
+                    });
+                }
+                gate.set();
+                panic!("the closure fails");
+            })
+        }));
+        assert!(caught.is_err());
+        // The unwinding waited for all four tasks.
+        assert_eq!(ran.load(SeqCst), 4);
+    });
+}
+
+/// EXE-11 in a scope: after `shutdown`, scoped submits are refused (their futures are done
+/// with `Shutdown`) and the scope returns at once; a scoped task cancelled while queued is
+/// dropped by the worker that reaches it, and the scope returns then.
+#[test]
+fn scope_after_shutdown_and_with_cancelled_tasks_never_hangs() {
+    with_watchdog(|| {
+        let pool = ThreadPoolExecutor::new(1);
+        let gate = Event::new();
+        let ran = AtomicBool::new(false);
+        pool.scope(|s| {
+            let blocker = s.submit(|| gate.wait_timeout(DEADLINE));
+            let queued = s.submit(|| ran.store(true, SeqCst));
+            poll_until("the blocker to run", || blocker.running());
+            assert!(queued.cancel());
+            gate.set();
+        });
+        assert!(!ran.load(SeqCst), "a cancelled scoped task ran");
+
+        pool.shutdown(true, false);
+        let refused = at_once("a scope on a shut-down pool", || {
+            pool.scope(|s| s.submit(|| 1).result().cloned())
+        });
+        assert_eq!(refused, Err(FutureError::Shutdown));
+    });
+}

@@ -4,10 +4,11 @@ use super::super::Wait;
 use super::super::queue::Queue;
 use super::super::threading::Thread;
 use super::future::{Future, Promise};
-use super::rt::{Arc, AtomicUsize, Mutex, Ordering};
+use super::rt::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::error::{FutureError, ValueError, panic_message};
 use std::collections::VecDeque;
 use std::fmt;
+use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
@@ -24,6 +25,9 @@ trait Job: Send {
 struct Task<F, T> {
     f: F,
     promise: Promise<T>,
+    /// For a scoped task: dropped last, once the task has run (or was cancelled or failed)
+    /// and its future is complete; the scope waits for that.
+    scope: Option<ScopeToken>,
 }
 
 impl<F, T> Job for Task<F, T>
@@ -32,7 +36,9 @@ where
     T: Send + Sync,
 {
     fn run(self: Box<Self>) {
-        let Task { f, promise } = *self;
+        // `scope` is the last local to drop: after the future is complete.
+        let Task { f, promise, scope } = *self;
+        let _scope = scope;
         if promise.set_running() != Ok(true) {
             return; // cancelled while queued (EXE-14): never runs
         }
@@ -303,9 +309,19 @@ impl ThreadPoolExecutor {
         T: Send + Sync + 'static,
     {
         let (promise, future) = Promise::new();
+        self.enqueue(Box::new(Task {
+            f,
+            promise,
+            scope: None,
+        }));
+        future
+    }
+
+    /// Queues `job` and makes sure a worker will run it; fails it if the pool cannot.
+    fn enqueue(&self, job: Box<dyn Job>) {
         // A shut-down or broken pool has shut its queue: the put is the one check, so a
         // submit racing `shutdown` is either queued (and run) or refused, never lost.
-        if let Err(refused) = self.shared.jobs.put(Box::new(Task { f, promise })) {
+        if let Err(refused) = self.shared.jobs.put(job) {
             let error = match &self.shared.state.lock().broken {
                 Some(why) => FutureError::BrokenExecutor {
                     message: why.clone(),
@@ -313,7 +329,7 @@ impl ThreadPoolExecutor {
                 None => FutureError::Shutdown,
             };
             refused.into_inner().fail(error);
-            return future;
+            return;
         }
         // Python's `_adjust_thread_count`: an idle worker takes the new task…
         let took_idle = self
@@ -326,7 +342,51 @@ impl ThreadPoolExecutor {
             let failed = self.start_worker(&mut self.shared.state.lock());
             fail_all(failed);
         }
-        future
+    }
+
+    /// Runs `f` with a [`Scope`] whose tasks may borrow from the caller's stack, as
+    /// `std::thread::scope` does for threads: `scope` returns only once every task submitted
+    /// through it has finished (or was cancelled) and its captures are dropped — also when `f`
+    /// panics, whose panic then goes on.
+    ///
+    /// Do not call it from one of this pool's own tasks when all workers could be busy waiting
+    /// like this: the scoped tasks would have no worker left to run on.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = gilfree::ThreadPoolExecutor::new(4);
+    /// let words = vec!["alpha", "beta", "gamma"];
+    /// let total = pool.scope(|s| {
+    ///     let lengths: Vec<_> = words.iter().map(|w| s.submit(|| w.len())).collect();
+    ///     lengths.iter().map(|f| *f.result().unwrap()).sum::<usize>()
+    /// });
+    /// assert_eq!(total, 14);
+    /// assert_eq!(words.len(), 3); // still ours: the tasks only borrowed it
+    /// ```
+    pub fn scope<'env, F, R>(&'env self, f: F) -> R
+    where
+        F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> R,
+    {
+        let scope = Scope {
+            pool: self,
+            state: Arc::new(ScopeState {
+                pending: Mutex::new(0),
+                all_done: Condvar::new(),
+            }),
+            _scope: PhantomData,
+            _env: PhantomData,
+        };
+        let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
+        let mut pending = scope.state.pending.lock();
+        while *pending > 0 {
+            scope.state.all_done.wait(&mut pending);
+        }
+        drop(pending);
+        match result {
+            Ok(value) => value,
+            Err(payload) => panic::resume_unwind(payload),
+        }
     }
 
     /// Starts a worker unless `max_workers` are running. Returns the tasks to fail if none
@@ -565,6 +625,86 @@ fn fail_all(failed: Failed) {
                 message: why.clone(),
             });
         }
+    }
+}
+
+/// What a scope and its tasks share: how many of its tasks are not dropped yet.
+struct ScopeState {
+    pending: Mutex<usize>,
+    all_done: Condvar,
+}
+
+/// Held by each scoped task; dropping it (after the task's future is complete) counts the
+/// task out of its scope.
+struct ScopeToken(Arc<ScopeState>);
+
+impl Drop for ScopeToken {
+    fn drop(&mut self) {
+        let mut pending = self.0.pending.lock();
+        *pending -= 1;
+        if *pending == 0 {
+            self.0.all_done.notify_all();
+        }
+    }
+}
+
+/// The handle [`ThreadPoolExecutor::scope`] passes to its closure: submits tasks that may
+/// borrow anything that outlives the scope (`'env`).
+pub struct Scope<'scope, 'env: 'scope> {
+    pool: &'env ThreadPoolExecutor,
+    state: Arc<ScopeState>,
+    // Invariant in both lifetimes, as std's `thread::Scope`.
+    _scope: PhantomData<&'scope mut &'scope ()>,
+    _env: PhantomData<&'env mut &'env ()>,
+}
+
+impl<'scope> Scope<'scope, '_> {
+    /// [`ThreadPoolExecutor::submit`] for a task that may borrow from outside the scope. The
+    /// future behaves as any other; the scope waits for the task before it returns.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = gilfree::ThreadPoolExecutor::new(2);
+    /// let mut counts = [0u32; 2];
+    /// let (left, right) = counts.split_at_mut(1);
+    /// pool.scope(|s| {
+    ///     s.submit(|| left[0] += 1);
+    ///     s.submit(|| right[0] += 2);
+    /// });
+    /// assert_eq!(counts, [1, 2]);
+    /// ```
+    pub fn submit<F, T>(&'scope self, f: F) -> Future<T>
+    where
+        F: FnOnce() -> T + Send + 'scope,
+        T: Send + Sync + 'scope,
+    {
+        *self.state.pending.lock() += 1;
+        let (promise, future) = Promise::new();
+        let job: Box<dyn Job + 'scope> = Box::new(Task {
+            f,
+            promise,
+            scope: Some(ScopeToken(Arc::clone(&self.state))),
+        });
+        // SAFETY: only the lifetime bound changes (same type, same layout). The job holds a
+        // `ScopeToken`, dropped only when the job itself is dropped — after it ran, or was
+        // cancelled or failed, and its future was completed — and `ThreadPoolExecutor::scope`
+        // does not return (nor unwind) before every token of its scope is dropped. So nothing
+        // the job borrows for `'scope` is used after `'scope` ends. The future's value `T`
+        // cannot outlive `'scope` either: the handle is typed with `T`.
+        let job: Box<dyn Job + 'static> =
+            unsafe { std::mem::transmute::<Box<dyn Job + 'scope>, Box<dyn Job + 'static>>(job) };
+        self.pool.enqueue(job);
+        future
+    }
+}
+
+impl fmt::Debug for Scope<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scope")
+            .field("pending", &*self.state.pending.lock())
+            .field("pool", self.pool)
+            .finish()
     }
 }
 

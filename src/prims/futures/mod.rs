@@ -23,6 +23,6 @@ mod executor;
 mod future;
 mod wait;
 
-pub use executor::{Map, ThreadPoolExecutor, ThreadPoolExecutorBuilder};
+pub use executor::{Map, Scope, ThreadPoolExecutor, ThreadPoolExecutorBuilder};
 pub use future::{Future, FutureState, Promise};
 pub use wait::{AsCompleted, FutureHandle, ReturnWhen, Waitable, as_completed, wait};
