@@ -441,6 +441,11 @@ pub(crate) mod thread {
         std::thread::yield_now()
     }
 
+    /// How many threads can run at once (std's `available_parallelism`; 1 if unknown).
+    pub(crate) fn available_parallelism() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+
     /// The operating system's id of the calling thread (Linux: `gettid`); elsewhere a number
     /// unique to the thread.
     pub(crate) fn native_id() -> u64 {

@@ -58,8 +58,7 @@ pub struct Set<T, S = RandomState> {
 /// meet on one shard.
 fn default_shards() -> usize {
     super::rt::global! {
-        static SHARDS: usize = std::thread::available_parallelism()
-            .map_or(4, |n| n.get() * 4)
+        static SHARDS: usize = (super::rt::thread::available_parallelism() * 4)
             .next_power_of_two()
             .clamp(4, 64);
     }

@@ -156,8 +156,7 @@ pub struct ThreadPoolExecutorBuilder {
 
 /// Python's default pool size: `min(32, cpu_count + 4)` (EXE-8).
 fn default_workers() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
+    super::rt::thread::available_parallelism()
         .saturating_add(4)
         .min(32)
 }
