@@ -1,7 +1,7 @@
 //! `concurrent.futures.Future`, and the `Promise` that completes it.
 
 use super::super::Wait;
-use super::rt::{Arc, Condvar, Mutex, OnceLock};
+use super::rt::{Arc, Backoff, Condvar, Mutex, OnceLock};
 use crate::error::{FutureError, InvalidStateError, RuntimeError};
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -394,8 +394,17 @@ impl<T> Future<T> {
 
     /// Blocks until the future is done or `wait` runs out.
     pub(crate) fn wait_done(&self, wait: Wait) {
-        if self.done() {
+        if self.done() || matches!(wait, Wait::Never) {
             return;
+        }
+        // A short task is often about to finish: look again for a moment before sleeping
+        // (and before making the completer pay for a wake-up), as every primitive does.
+        let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            backoff.snooze();
+            if self.done() {
+                return;
+            }
         }
         let mut st = self.inner.state.lock();
         while matches!(st.status, FutureState::Pending | FutureState::Running) {
