@@ -259,10 +259,8 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
         &self.shards[self.shard_index(hash)]
     }
 
-    /// Adds `value` to the write-locked `tables` (all shards); `true` if it was new.
-    fn add_locked(&self, tables: &mut [RwLockWriteGuard<'_, HashTable<T>>], value: T) -> bool {
-        let hash = self.hash_of(&value);
-        let table = &mut tables[self.shard_index(hash)];
+    /// Adds `value` (of hash `hash`) to its locked shard `table`; `true` if it was new.
+    fn insert_into(&self, table: &mut HashTable<T>, hash: u64, value: T) -> bool {
         if table.find(hash, |item| *item == value).is_some() {
             return false;
         }
@@ -270,17 +268,32 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
         true
     }
 
-    /// Removes `value` from the write-locked `tables`; the stored item if it was there.
+    /// Removes `value` (of hash `hash`) from its locked shard `table`; the stored item.
+    fn remove_from<Q>(table: &mut HashTable<T>, hash: u64, value: &Q) -> Option<T>
+    where
+        T: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        match table.find_entry(hash, |item| item.borrow() == value) {
+            Ok(entry) => Some(entry.remove().0),
+            Err(_) => None,
+        }
+    }
+
+    /// [`add`](Self::add) on the write-locked `tables` (all shards).
+    fn add_locked(&self, tables: &mut [RwLockWriteGuard<'_, HashTable<T>>], value: T) -> bool {
+        let hash = self.hash_of(&value);
+        self.insert_into(&mut tables[self.shard_index(hash)], hash, value)
+    }
+
+    /// [`take`](Self::take) on the write-locked `tables` (all shards).
     fn take_locked(
         &self,
         tables: &mut [RwLockWriteGuard<'_, HashTable<T>>],
         value: &T,
     ) -> Option<T> {
         let hash = self.hash_of(value);
-        match tables[self.shard_index(hash)].find_entry(hash, |item| item == value) {
-            Ok(entry) => Some(entry.remove().0),
-            Err(_) => None,
-        }
+        Self::remove_from(&mut tables[self.shard_index(hash)], hash, value)
     }
 
     /// Adds `value`; `true` if it was not there yet (SET-2).
@@ -295,14 +308,7 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
     #[inline]
     pub fn add(&self, value: T) -> bool {
         let hash = self.hash_of(&value);
-        let mut table = self.shard(hash).write();
-        match table.find(hash, |item| *item == value) {
-            Some(_) => false,
-            None => {
-                table.insert_unique(hash, value, |item| self.hash_of(item));
-                true
-            }
-        }
+        self.insert_into(&mut self.shard(hash).write(), hash, value)
     }
 
     /// Whether `value` is in the set (Python's `value in s`).
@@ -377,11 +383,7 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash_of(value);
-        let mut table = self.shard(hash).write();
-        match table.find_entry(hash, |item| item.borrow() == value) {
-            Ok(entry) => Some(entry.remove().0),
-            Err(_) => None,
-        }
+        Self::remove_from(&mut self.shard(hash).write(), hash, value)
     }
 
     /// Adds every item of `iter` (Python's `update` with one argument). The iterator runs

@@ -69,14 +69,12 @@ where
 /// | field | meaning |
 /// |---|---|
 /// | `spawned` | worker threads started so far (never more than `max_workers`) |
-/// | `shutdown` | `shutdown()` was called (the queue is shut too, which is what refuses submits, EXE-11) |
 /// | `broken` | why the pool broke (an initializer panicked, EXE-18) |
 /// | `workers` | the started workers not joined yet |
 ///
 /// A submit takes this lock only to start a worker: the queue and `Shared::idle` do the rest.
 struct State {
     spawned: usize,
-    shutdown: bool,
     broken: Option<String>,
     workers: Vec<Thread<()>>,
 }
@@ -206,7 +204,6 @@ impl ThreadPoolExecutorBuilder {
                 idle: AtomicUsize::new(0),
                 state: Mutex::new(State {
                     spawned: 0,
-                    shutdown: false,
                     broken: None,
                     workers: Vec::new(),
                 }),
@@ -502,19 +499,14 @@ impl ThreadPoolExecutor {
     /// assert!(futs.iter().all(|f| f.done())); // EXE-12
     /// ```
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        let cancelled: Vec<_> = {
-            let mut st = self.shared.state.lock();
-            st.shutdown = true;
-            let cancelled = if cancel_futures {
-                self.shared.jobs.try_iter().collect()
-            } else {
-                Vec::new()
-            };
-            // Workers finish what is queued, then see ShutDown and exit.
-            self.shared.jobs.shutdown(false);
-            cancelled
+        let cancelled: Vec<_> = if cancel_futures {
+            self.shared.jobs.try_iter().collect()
+        } else {
+            Vec::new()
         };
-        // Cancelling runs the futures' callbacks: not under the pool's lock.
+        // Workers finish what is queued, then see ShutDown and exit; later submits are refused.
+        self.shared.jobs.shutdown(false);
+        // Cancelling runs the futures' callbacks: no lock is held here.
         for job in cancelled {
             job.cancel();
         }
@@ -563,7 +555,8 @@ impl fmt::Debug for ThreadPoolExecutor {
             .field("workers", &st.spawned)
             .field("idle", &self.shared.idle.load(Ordering::Relaxed))
             .field("queued", &self.shared.jobs.qsize())
-            .field("shutdown", &st.shutdown)
+            // The shut queue is what refuses submits (a broken pool shuts it too).
+            .field("shutdown", &self.shared.jobs.is_shutdown())
             .field("broken", &st.broken)
             .finish()
     }
