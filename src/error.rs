@@ -497,6 +497,10 @@ pub enum FutureError {
         /// What broke it.
         message: String,
     },
+    /// An OpenCL task failed: its kernel did not build, got the wrong arguments, or a driver
+    /// call failed (feature `opencl`).
+    #[cfg(feature = "opencl")]
+    OpenCl(crate::opencl::OpenClError),
 }
 
 impl FutureError {
@@ -508,7 +512,17 @@ impl FutureError {
             FutureError::Panicked { .. }
                 | FutureError::Shutdown
                 | FutureError::BrokenExecutor { .. }
-        )
+        ) || self.is_opencl()
+    }
+
+    #[cfg(feature = "opencl")]
+    fn is_opencl(&self) -> bool {
+        matches!(self, FutureError::OpenCl(_))
+    }
+
+    #[cfg(not(feature = "opencl"))]
+    fn is_opencl(&self) -> bool {
+        false
     }
 }
 
@@ -522,6 +536,8 @@ impl fmt::Display for FutureError {
                 f.write_str("RuntimeError: cannot schedule new futures after shutdown")
             }
             FutureError::BrokenExecutor { message } => write!(f, "BrokenThreadPool: {message}"),
+            #[cfg(feature = "opencl")]
+            FutureError::OpenCl(err) => write!(f, "{err}"),
         }
     }
 }

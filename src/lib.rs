@@ -21,6 +21,7 @@
 //! | a `set` guarded by a `Lock` | [`Set::new()`](Set::new) (sharded; every method on `&self`) |
 //! | `concurrent.futures.ThreadPoolExecutor(n)` | [`ThreadPoolExecutor::new(n)`](ThreadPoolExecutor::new), [`ThreadPoolExecutor::builder`] |
 //! | `pool.submit(fn)` → `Future`, `wait`, `as_completed` | [`ThreadPoolExecutor::submit`] → [`Future`], [`futures::wait`], [`futures::as_completed`] |
+//! | PyOpenCL's `ElementwiseKernel`, `ReductionKernel`, `cl_array.to_device` (feature `opencl`) | `OpenClExecutor::elementwise`, `reduction`, `to_device` in `gilfree::opencl`, with the same [`Future`] |
 //! | `RuntimeError`, `ValueError`, `BrokenBarrierError` | [`RuntimeError`], [`ValueError`], [`BrokenBarrierError`] |
 //! | `queue.Empty`, `queue.Full`, `queue.ShutDown` | [`Empty`], [`PutError::Full`], [`ShutDown`] (and [`GetError`]) |
 //! | `IndexError`, `KeyError` | [`IndexError`], [`KeyError`] |
@@ -69,6 +70,15 @@ mod rt;
 #[cfg(all(feature = "loom", not(doctest)))]
 #[doc(hidden)]
 pub mod __loom;
+
+#[cfg(feature = "opencl")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opencl")))]
+pub mod opencl;
+#[cfg(feature = "opencl")]
+pub use opencl::{
+    DeviceBuffer, DeviceInfo, DeviceKind, ElementwiseKernel, OpenClError, OpenClExecutor,
+    ReductionKernel,
+};
 
 pub use error::{
     BrokenBarrierError, Empty, FutureError, GetError, IndexError, InvalidStateError, JoinError,

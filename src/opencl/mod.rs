@@ -1,0 +1,1276 @@
+//! GPU offload through OpenCL (feature `opencl`): the book's last chapter, *Using the GPU*.
+//!
+//! An [`OpenClExecutor`] runs kernels on one OpenCL device, and its [`submit`] and [`map`]
+//! return the same [`Future`] as the [`ThreadPoolExecutor`](crate::ThreadPoolExecutor), so
+//! [`wait`](crate::futures::wait) and [`as_completed`](crate::futures::as_completed) mix CPU
+//! and GPU work. Kernels come the way PyOpenCL users know them:
+//!
+//! | PyOpenCL | gilfree |
+//! |---|---|
+//! | `cl.create_some_context()` | [`OpenClExecutor::new()`] (a GPU if there is one) |
+//! | `ElementwiseKernel(ctx, "float *a, float *b, float *c", "c[i] = a[i] + b[i]")` | [`exec.elementwise(args, operation)`](OpenClExecutor::elementwise) |
+//! | `ReductionKernel(ctx, np.float32, "0", "a+b", "x[i]*y[i]", "float *x, float *y")` | [`exec.reduction::<f32>("0", "a+b", "x[i]*y[i]", args)`](OpenClExecutor::reduction) |
+//! | `cl.Program(ctx, src).build()` | [`exec.program(src)`](OpenClExecutor::program) (cached) |
+//! | `cl_array.to_device(queue, a)`, `.get()` | [`exec.to_device(&a)`](OpenClExecutor::to_device), [`buffer.to_host()`](DeviceBuffer::to_host) |
+//! | `knl(a_gpu, b_gpu, c_gpu)` | [`exec.submit(knl.call((&a, &b, &c)))`](OpenClExecutor::submit) |
+//!
+//! ```
+//! use gilfree::opencl::OpenClExecutor;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) }; // no OpenCL driver here
+//! let add = exec.elementwise("const float *a, const float *b, float *c", "c[i] = a[i] + b[i]")?;
+//! let a: Vec<f32> = (0..50_000).map(|x| x as f32).collect();
+//! let b: Vec<f32> = a.iter().map(|x| 2.0 * x).collect();
+//! let (a_dev, b_dev) = (exec.to_device(&a), exec.to_device(&b));
+//! let c_dev = exec.zeros::<f32>(a.len());
+//! let (a_dev, b_dev, c_dev) = (a_dev.into_result()?, b_dev.into_result()?, c_dev.into_result()?);
+//! exec.submit(add.call((&a_dev, &b_dev, &c_dev))).result()?;
+//! let c = c_dev.to_host().into_result()?;
+//! assert!(c.iter().zip(&a).all(|(c, a)| *c == 3.0 * a));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # The device thread
+//!
+//! Each executor has one thread that owns the OpenCL context, the command queue, the programs
+//! and the kernels (OpenCL kernels are not thread-safe: setting an argument and enqueueing must
+//! not interleave). Every call is a job for that thread, run in submission order, so a kernel
+//! always sees the writes submitted before it. Handles ([`DeviceBuffer`], the kernels) are
+//! cheap clones that any thread may use.
+//!
+//! # Choosing a device
+//!
+//! [`OpenClExecutor::new`] takes the first GPU, else an accelerator, else the CPU (POCL).
+//! [`OpenClExecutor::builder`] picks by kind, platform and index, and the environment
+//! variable `GILFREE_OPENCL_DEVICE` overrides both: comma-separated terms such as `cpu`,
+//! `gpu,platform=nvidia`, `index=1`. [`devices()`] lists what there is.
+//!
+//! # Errors
+//!
+//! Nothing here panics or stalls: no driver is [`OpenClError::NoPlatform`] at once (the `ocl`
+//! crate alone retries for ten seconds, then panics), a kernel that does not compile is
+//! [`OpenClError::Build`] with the compiler's log, a wrong argument is
+//! [`OpenClError::TypeError`] before anything reaches the device. In a future the error is
+//! [`FutureError::OpenCl`].
+//!
+//! # Kernel source is foreign code
+//!
+//! Kernels are OpenCL C, compiled by the driver and run with access to the buffers they are
+//! given. gilfree checks what it can see: the number and types of arguments of every
+//! elementwise and reduction kernel, and that each buffer holds the kernel's whole range. What
+//! the C code does inside, such as indexing past a buffer's end, is as unchecked as any C
+//! code's, and on a CPU device it is the host's memory it would corrupt.
+//!
+//! [`submit`]: OpenClExecutor::submit
+//! [`map`]: OpenClExecutor::map
+
+mod device;
+mod error;
+mod source;
+mod types;
+
+pub use error::OpenClError;
+pub use types::{DeviceInfo, DeviceKind, Scalar};
+
+use crate::futures::Future;
+use crate::{FutureError, Promise};
+use device::{DeviceState, Found, Selector};
+use parking_lot::Mutex;
+use source::Param;
+use std::fmt;
+use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread::{self, JoinHandle, ThreadId};
+use std::time::Duration;
+use types::{ScalarType, ScalarValue};
+
+/// Lists every OpenCL device of every platform, in driver order. Answers at once, also when no
+/// driver is installed ([`OpenClError::NoPlatform`]).
+///
+/// # Examples
+///
+/// ```
+/// match gilfree::opencl::devices() {
+///     Ok(devices) => devices.iter().for_each(|d| println!("{d}")),
+///     Err(err) => println!("no OpenCL here: {err}"),
+/// }
+/// ```
+pub fn devices() -> Result<Vec<DeviceInfo>, OpenClError> {
+    Ok(device::list()?.into_iter().map(|f| f.info).collect())
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+type Job = Box<dyn FnOnce(&mut DeviceState) + Send>;
+
+/// What the executor and every handle share.
+struct Shared {
+    id: u64,
+    device: DeviceInfo,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    cancel_pending: Arc<AtomicBool>,
+    thread: ThreadId,
+}
+
+impl Shared {
+    /// Runs `work` on the device thread; its result completes the returned future.
+    fn spawn<T, F>(&self, work: F) -> Future<T>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce(&mut DeviceState) -> Result<T, OpenClError> + Send + 'static,
+    {
+        let (promise, future) = Promise::new();
+        let jobs = self.jobs.lock();
+        let Some(sender) = jobs.as_ref() else {
+            let _ = promise.set_exception(FutureError::Shutdown);
+            return future;
+        };
+        let cancel = Arc::clone(&self.cancel_pending);
+        let job: Job = Box::new(move |state: &mut DeviceState| {
+            if cancel.load(Ordering::SeqCst) {
+                if let Some(future) = promise.future() {
+                    future.cancel();
+                }
+            }
+            if promise.set_running() != Ok(true) {
+                return;
+            }
+            let _ = match work(state) {
+                Ok(value) => promise.set_result(value).map_err(drop),
+                Err(err) => promise.set_exception(err.into()).map_err(drop),
+            };
+        });
+        // A send fails only if the device thread is gone; the job's promise then drops and
+        // reports BrokenExecutor.
+        let _ = sender.send(job);
+        future
+    }
+
+    /// Runs `work` on the device thread and waits for it.
+    fn call<T, F>(&self, work: F) -> Result<T, OpenClError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce(&mut DeviceState) -> Result<T, OpenClError> + Send + 'static,
+    {
+        if thread::current().id() == self.thread {
+            return Err(OpenClError::RuntimeError {
+                message: "a blocking OpenCL call from the device thread itself (a done callback) \
+                          would deadlock"
+                    .into(),
+            });
+        }
+        Ok(self.spawn(work).into_result()?)
+    }
+
+    fn check(&self, exec: u64, what: &str) -> Result<(), OpenClError> {
+        if exec == self.id {
+            Ok(())
+        } else {
+            Err(OpenClError::value_error(format!(
+                "{what} belongs to another OpenClExecutor"
+            )))
+        }
+    }
+}
+
+/// Python's `concurrent.futures` executor, for OpenCL kernels on one device.
+///
+/// See the [module docs](self) for a walk-through. Dropping the executor is
+/// [`shutdown(true, false)`](OpenClExecutor::shutdown): it waits for the work already
+/// submitted.
+pub struct OpenClExecutor {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Chooses the device for an [`OpenClExecutor`]; `GILFREE_OPENCL_DEVICE` overrides each
+/// choice it names.
+#[derive(Clone, Debug, Default)]
+pub struct OpenClExecutorBuilder {
+    selector: Selector,
+}
+
+impl OpenClExecutorBuilder {
+    /// Only devices of this kind.
+    pub fn device_kind(mut self, kind: DeviceKind) -> Self {
+        self.selector.kind = Some(kind);
+        self
+    }
+
+    /// Only platforms whose name contains `name`, ignoring case (`"nvidia"`, `"portable"`).
+    pub fn platform(mut self, name: impl Into<String>) -> Self {
+        self.selector.platform = Some(name.into());
+        self
+    }
+
+    /// The `index`-th of the matching devices (GPUs first when no kind is set).
+    pub fn device_index(mut self, index: usize) -> Self {
+        self.selector.index = Some(index);
+        self
+    }
+
+    /// Opens the device and starts its thread.
+    ///
+    /// # Errors
+    ///
+    /// [`NoPlatform`](OpenClError::NoPlatform) without a driver,
+    /// [`NoMatchingDevice`](OpenClError::NoMatchingDevice) listing every device when none
+    /// matches, [`ValueError`](OpenClError::ValueError) for a malformed
+    /// `GILFREE_OPENCL_DEVICE`, [`Cl`](OpenClError::Cl) when the driver refuses a context.
+    pub fn build(self) -> Result<OpenClExecutor, OpenClError> {
+        let mut selector = self.selector;
+        if let Ok(spec) = std::env::var("GILFREE_OPENCL_DEVICE") {
+            selector.override_with(&spec)?;
+        }
+        let found = selector.choose(device::list()?)?;
+        OpenClExecutor::start(found)
+    }
+}
+
+impl OpenClExecutor {
+    /// An executor on the first GPU, else an accelerator, else a CPU device
+    /// (`GILFREE_OPENCL_DEVICE` overrides).
+    ///
+    /// # Errors
+    ///
+    /// As [`OpenClExecutorBuilder::build`].
+    pub fn new() -> Result<OpenClExecutor, OpenClError> {
+        OpenClExecutor::builder().build()
+    }
+
+    /// A builder to choose the device.
+    ///
+    /// ```
+    /// use gilfree::opencl::{DeviceKind, OpenClError, OpenClExecutor};
+    ///
+    /// match OpenClExecutor::builder().device_kind(DeviceKind::Cpu).build() {
+    ///     Ok(exec) => println!("running on {}", exec.device()),
+    ///     Err(OpenClError::NoPlatform { .. } | OpenClError::NoMatchingDevice { .. }) => {}
+    ///     Err(other) => panic!("{other}"),
+    /// }
+    /// ```
+    pub fn builder() -> OpenClExecutorBuilder {
+        OpenClExecutorBuilder::default()
+    }
+
+    fn start(found: Found) -> Result<OpenClExecutor, OpenClError> {
+        let (sender, jobs) = mpsc::channel::<Job>();
+        let (ready_tx, ready) = mpsc::channel();
+        let info = found.info.clone();
+        let handle = thread::Builder::new()
+            .name(format!("gilfree-opencl-{}", found.info.name))
+            .spawn(move || {
+                let mut state = match DeviceState::open(&found) {
+                    Ok(state) => {
+                        let _ = ready_tx.send(Ok(()));
+                        state
+                    }
+                    Err(err) => {
+                        let _ = ready_tx.send(Err(err));
+                        return;
+                    }
+                };
+                drop(found);
+                while let Ok(job) = jobs.recv() {
+                    // A panic inside a driver call loses only its own job: the job's promise
+                    // drops and its future reports BrokenExecutor.
+                    let _ = catch_unwind(AssertUnwindSafe(|| job(&mut state)));
+                }
+            })
+            .map_err(|e| OpenClError::RuntimeError {
+                message: format!("cannot start the device thread: {e}"),
+            })?;
+        ready.recv().unwrap_or_else(|_| {
+            Err(OpenClError::BrokenExecutor {
+                message: "the device thread ended while opening the device".into(),
+            })
+        })?;
+        let shared = Arc::new(Shared {
+            id: next_id(),
+            device: info,
+            jobs: Mutex::new(Some(sender)),
+            cancel_pending: Arc::new(AtomicBool::new(false)),
+            thread: handle.thread().id(),
+        });
+        Ok(OpenClExecutor {
+            shared,
+            thread: Mutex::new(Some(handle)),
+        })
+    }
+
+    /// The device this executor runs on.
+    pub fn device(&self) -> &DeviceInfo {
+        &self.shared.device
+    }
+
+    /// PyOpenCL's `ElementwiseKernel`: `operation` runs once for every index `i` in the range,
+    /// which is the length of the first buffer argument (or [`KernelCall::range`]).
+    ///
+    /// `arguments` is a C parameter list such as `"const float *a, float *b, float k"`:
+    /// pointers are `__global` buffers, the rest scalars. The kernel is built once per executor
+    /// and source; a second request with the same text is a lookup.
+    ///
+    /// ```
+    /// # use gilfree::opencl::OpenClExecutor;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) };
+    /// let saxpy = exec.elementwise("float a, const float *x, float *y", "y[i] = a * x[i] + y[i]")?;
+    /// let x = exec.to_device(&[1.0f32, 2.0, 3.0]).into_result()?;
+    /// let y = exec.to_device(&[10.0f32, 10.0, 10.0]).into_result()?;
+    /// let run = exec.submit(saxpy.call((2.0f32, &x, &y))).into_result()?;
+    /// assert_eq!(y.to_host().into_result()?, [12.0, 14.0, 16.0]);
+    /// println!("on the device for {:?}", run.device_time());
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ValueError`](OpenClError::ValueError) for an argument list it cannot read,
+    /// [`Build`](OpenClError::Build) with the compiler's log when the C does not compile.
+    pub fn elementwise(
+        &self,
+        arguments: &str,
+        operation: &str,
+    ) -> Result<ElementwiseKernel, OpenClError> {
+        self.elementwise_with_preamble(arguments, operation, "")
+    }
+
+    /// [`elementwise`](Self::elementwise) with helper C code (functions, `#define`s) placed
+    /// before the kernel: PyOpenCL's `preamble`.
+    ///
+    /// # Errors
+    ///
+    /// As [`elementwise`](Self::elementwise).
+    pub fn elementwise_with_preamble(
+        &self,
+        arguments: &str,
+        operation: &str,
+        preamble: &str,
+    ) -> Result<ElementwiseKernel, OpenClError> {
+        let params: Arc<[Param]> = source::parse_params(arguments)?.into();
+        let src = source::elementwise_source(&params, operation, preamble);
+        let program = self.build(src)?;
+        Ok(ElementwiseKernel {
+            exec: self.shared.id,
+            program,
+            params,
+            group: self.elementwise_group(),
+        })
+    }
+
+    fn elementwise_group(&self) -> usize {
+        let units = self.shared.device.compute_units.max(1) as usize;
+        // Enough work items to fill the device several times over; beyond that the kernel's
+        // grid-stride loop takes more than one index per item.
+        units.saturating_mul(2048).max(1 << 14)
+    }
+
+    /// PyOpenCL's `ReductionKernel`: folds `map_expr` (in terms of `i` and the arguments)
+    /// over the range with `reduce_expr` (in terms of `a` and `b`), starting from `neutral`.
+    /// `T` is the result type; the range is the first buffer's length.
+    ///
+    /// ```
+    /// # use gilfree::opencl::OpenClExecutor;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) };
+    /// let dot = exec.reduction::<f32>("0", "a + b", "x[i] * y[i]", "const float *x, const float *y")?;
+    /// let x = exec.to_device(&[1.0f32, 2.0, 3.0]).into_result()?;
+    /// let y = exec.to_device(&[4.0f32, 5.0, 6.0]).into_result()?;
+    /// assert_eq!(exec.submit(dot.call((&x, &y))).into_result()?, 32.0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`elementwise`](Self::elementwise).
+    pub fn reduction<T: Scalar>(
+        &self,
+        neutral: &str,
+        reduce_expr: &str,
+        map_expr: &str,
+        arguments: &str,
+    ) -> Result<ReductionKernel<T>, OpenClError> {
+        let params: Arc<[Param]> = source::parse_params(arguments)?.into();
+        let group_size = {
+            let cap = self.shared.device.max_work_group_size.clamp(1, 256);
+            1usize << (usize::BITS - 1 - cap.leading_zeros())
+        };
+        let src = source::Reduction {
+            out: T::TYPE,
+            neutral,
+            reduce_expr,
+            map_expr,
+            preamble: "",
+            group_size,
+        }
+        .source(&params);
+        let program = self.build(src)?;
+        let units = self.shared.device.compute_units.max(1) as usize;
+        Ok(ReductionKernel {
+            exec: self.shared.id,
+            program,
+            params,
+            group_size,
+            max_groups: units * 8,
+            _out: PhantomData,
+        })
+    }
+
+    /// Builds a program from raw OpenCL C (`cl.Program(ctx, src).build()`); cached per source.
+    ///
+    /// ```
+    /// # use gilfree::opencl::OpenClExecutor;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) };
+    /// let program = exec.program(
+    ///     "__kernel void square(__global int *v) { size_t i = get_global_id(0); v[i] *= v[i]; }",
+    /// )?;
+    /// let square = program.kernel("square")?;
+    /// let v = exec.to_device(&[1, 2, 3, 4]).into_result()?;
+    /// exec.submit(square.call((&v,))).result()?; // range: the buffer's length
+    /// assert_eq!(v.to_host().into_result()?, [1, 4, 9, 16]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Build`](OpenClError::Build) with the compiler's log.
+    pub fn program(&self, source: &str) -> Result<Program, OpenClError> {
+        let id = self.build(source.to_string())?;
+        Ok(Program {
+            shared: Arc::clone(&self.shared),
+            program: id,
+        })
+    }
+
+    fn build(&self, source: String) -> Result<u64, OpenClError> {
+        self.shared.call(move |state| state.build(&source, next_id))
+    }
+
+    /// Copies `data` to a new buffer on the device (`cl_array.to_device`).
+    pub fn to_device<T: Scalar>(&self, data: &[T]) -> Future<DeviceBuffer<T>> {
+        let data = data.to_vec();
+        let shared = Arc::clone(&self.shared);
+        self.shared.spawn(move |state| {
+            let buffer = state.buffer(data.len(), Some(&data))?;
+            Ok(DeviceBuffer::new(shared, buffer, data.len()))
+        })
+    }
+
+    /// A new device buffer of `len` zeros (`cl_array.zeros`).
+    pub fn zeros<T: Scalar>(&self, len: usize) -> Future<DeviceBuffer<T>> {
+        let shared = Arc::clone(&self.shared);
+        self.shared.spawn(move |state| {
+            let buffer = state.buffer::<T>(len, None)?;
+            Ok(DeviceBuffer::new(shared, buffer, len))
+        })
+    }
+
+    /// Queues a kernel call; the future completes when the kernel has finished on the device.
+    /// An elementwise or raw kernel's call gives a [`Run`] (its time on the device), a
+    /// reduction's the reduced value.
+    ///
+    /// Arguments are checked here, before anything is queued: a wrong count, type or buffer
+    /// length is a future already done with [`FutureError::OpenCl`]`(`[`TypeError`] or
+    /// [`ValueError`]`)`. After [`shutdown`](Self::shutdown) the future is done with
+    /// [`FutureError::Shutdown`].
+    ///
+    /// [`TypeError`]: OpenClError::TypeError
+    /// [`ValueError`]: OpenClError::ValueError
+    pub fn submit<C: Launch>(&self, call: C) -> Future<<C as Launch>::Output> {
+        use sealed::Job as _;
+        match call.prepare(&self.shared) {
+            Ok(job) => self.shared.spawn(move |state| job.run(state)),
+            Err(err) => {
+                let (promise, future) = Promise::new();
+                let _ = promise.set_exception(err.into());
+                future
+            }
+        }
+    }
+
+    /// Python's `executor.map` for one elementwise kernel over host data: copies `input` to
+    /// the device, runs `kernel` with it and an output buffer of the same length, and copies
+    /// the output back. The kernel's arguments must be exactly `(const T *in, U *out)`.
+    ///
+    /// ```
+    /// # use gilfree::opencl::OpenClExecutor;
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) };
+    /// let halve = exec.elementwise("const int *x, float *y", "y[i] = x[i] / 2.0f")?;
+    /// let out: Vec<f32> = exec.map(&halve, &[1, 2, 3]).into_result()?;
+    /// assert_eq!(out, [0.5, 1.0, 1.5]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn map<T: Scalar, U: Scalar>(
+        &self,
+        kernel: &ElementwiseKernel,
+        input: &[T],
+    ) -> Future<Vec<U>> {
+        let checked =
+            self.shared
+                .check(kernel.exec, "the kernel")
+                .and_then(|()| match &*kernel.params {
+                    [a, b] if a.pointer && b.pointer && a.ty == T::TYPE && b.ty == U::TYPE => {
+                        Ok(())
+                    }
+                    _ => Err(OpenClError::type_error(format!(
+                        "map needs a kernel of (const {} *in, {} *out); this one takes ({})",
+                        T::CL_NAME,
+                        U::CL_NAME,
+                        describe_params(&kernel.params)
+                    ))),
+                });
+        if let Err(err) = checked {
+            let (promise, future) = Promise::new();
+            let _ = promise.set_exception(err.into());
+            return future;
+        }
+        let input = input.to_vec();
+        let (program, group, exec) = (kernel.program, kernel.group, self.shared.id);
+        self.shared.spawn(move |state| {
+            let n = input.len();
+            let inp = state.buffer(n, Some(&input))?;
+            let out = state.buffer::<U>(n, None)?;
+            state.launch(device::Launch {
+                program,
+                kernel: source::ELEMENTWISE_NAME,
+                args: &[Arg::raw(&inp, n, exec), Arg::raw(&out, n, exec)],
+                extra: &[Arg::from(n as i64)],
+                global: elementwise_global(n, group),
+                local: None,
+            })?;
+            read(&out, n, state)
+        })
+    }
+
+    /// Python's `shutdown(wait, cancel_futures)`: refuses new work at once; with
+    /// `cancel_futures`, cancels what has not started; with `wait`, returns once the device
+    /// thread has finished what is left and closed the device. Calling it again is harmless.
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        // Taking the sender refuses new work; jobs already queued still run, and with the flag
+        // set each cancels its own future instead of starting.
+        let sender = self.shared.jobs.lock().take();
+        if cancel_futures {
+            self.shared.cancel_pending.store(true, Ordering::SeqCst);
+        }
+        drop(sender);
+        if wait && thread::current().id() != self.shared.thread {
+            if let Some(handle) = self.thread.lock().take() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+impl Drop for OpenClExecutor {
+    fn drop(&mut self) {
+        self.shutdown(true, false);
+    }
+}
+
+impl fmt::Debug for OpenClExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenClExecutor")
+            .field("device", &self.shared.device.name)
+            .field("platform", &self.shared.device.platform)
+            .field("shutdown", &self.shared.jobs.lock().is_none())
+            .finish()
+    }
+}
+
+fn describe_params(params: &[Param]) -> String {
+    params
+        .iter()
+        .map(Param::describe)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The global size for an elementwise range of `n`: a multiple of 256 (so any driver can
+/// choose a work group), at most `cap`; the kernel's grid-stride loop covers the rest.
+fn elementwise_global(n: usize, cap: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    n.div_ceil(256)
+        .saturating_mul(256)
+        .min(cap.div_ceil(256) * 256)
+}
+
+fn read<T: Scalar>(
+    buffer: &ocl::Buffer<T>,
+    len: usize,
+    state: &DeviceState,
+) -> Result<Vec<T>, OpenClError> {
+    let mut host = vec![T::default(); len];
+    if len > 0 {
+        buffer
+            .read(&mut host)
+            .queue(&state.queue)
+            .len(len)
+            .enq()
+            .map_err(|e| OpenClError::cl("clEnqueueReadBuffer", &e))?;
+    }
+    Ok(host)
+}
+
+/// Memory on the device: `len` items of `T` (PyOpenCL's `cl_array.Array`).
+///
+/// A cheap handle: clones share the same memory, which is freed when the last clone drops.
+/// Reads and writes are jobs on the device thread, ordered with the kernels submitted before
+/// them.
+pub struct DeviceBuffer<T: Scalar> {
+    inner: Arc<BufferInner<T>>,
+}
+
+struct BufferInner<T: Scalar> {
+    shared: Arc<Shared>,
+    buffer: ocl::Buffer<T>,
+    len: usize,
+}
+
+impl<T: Scalar> DeviceBuffer<T> {
+    fn new(shared: Arc<Shared>, buffer: ocl::Buffer<T>, len: usize) -> Self {
+        DeviceBuffer {
+            inner: Arc::new(BufferInner {
+                shared,
+                buffer,
+                len,
+            }),
+        }
+    }
+
+    /// How many items it holds.
+    pub fn len(&self) -> usize {
+        self.inner.len
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.inner.len == 0
+    }
+
+    /// Copies the buffer back to the host (`array.get()`), after every kernel submitted before.
+    pub fn to_host(&self) -> Future<Vec<T>> {
+        let inner = Arc::clone(&self.inner);
+        self.inner
+            .shared
+            .spawn(move |state| read(&inner.buffer, inner.len, state))
+    }
+
+    /// Overwrites the buffer with `data`, which must have the buffer's length
+    /// ([`ValueError`](OpenClError::ValueError) otherwise).
+    pub fn write(&self, data: &[T]) -> Future<()> {
+        let inner = Arc::clone(&self.inner);
+        let data = data.to_vec();
+        self.inner.shared.spawn(move |state| {
+            if data.len() != inner.len {
+                return Err(OpenClError::value_error(format!(
+                    "cannot write {} items into a buffer of {}",
+                    data.len(),
+                    inner.len
+                )));
+            }
+            if !data.is_empty() {
+                inner
+                    .buffer
+                    .write(&data)
+                    .queue(&state.queue)
+                    .enq()
+                    .map_err(|e| OpenClError::cl("clEnqueueWriteBuffer", &e))?;
+            }
+            Ok(())
+        })
+    }
+}
+
+impl<T: Scalar> Clone for DeviceBuffer<T> {
+    fn clone(&self) -> Self {
+        DeviceBuffer {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<T: Scalar> fmt::Debug for DeviceBuffer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "DeviceBuffer<{}>(len={}, device={:?})",
+            T::CL_NAME,
+            self.inner.len,
+            self.inner.shared.device.name
+        )
+    }
+}
+
+/// One kernel argument: a [`DeviceBuffer`] (`&buffer`) or a scalar (`2.0f32`).
+#[derive(Clone)]
+pub struct Arg(ArgKind);
+
+#[derive(Clone)]
+enum ArgKind {
+    Buffer {
+        ty: ScalarType,
+        len: usize,
+        exec: u64,
+        /// Holds a reference on the `cl_mem`: the memory lives while a call is queued.
+        mem: ocl::core::Mem,
+    },
+    Scalar(ScalarValue),
+}
+
+impl Arg {
+    fn raw<T: Scalar>(buffer: &ocl::Buffer<T>, len: usize, exec: u64) -> Arg {
+        Arg(ArgKind::Buffer {
+            ty: T::TYPE,
+            len,
+            exec,
+            mem: buffer.as_core().clone(),
+        })
+    }
+
+    fn describe(&self) -> String {
+        match &self.0 {
+            ArgKind::Buffer { ty, len, .. } => format!("a buffer of {len} {}", ty.cl_name()),
+            ArgKind::Scalar(v) => format!("a {} scalar", v.ty().cl_name()),
+        }
+    }
+}
+
+impl fmt::Debug for Arg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            ArgKind::Scalar(v) => write!(f, "Arg({v:?})"),
+            ArgKind::Buffer { .. } => write!(f, "Arg({})", self.describe()),
+        }
+    }
+}
+
+impl<T: Scalar> From<&DeviceBuffer<T>> for Arg {
+    fn from(buffer: &DeviceBuffer<T>) -> Arg {
+        Arg::raw(
+            &buffer.inner.buffer,
+            buffer.inner.len,
+            buffer.inner.shared.id,
+        )
+    }
+}
+
+impl<T: Scalar> From<T> for Arg {
+    fn from(value: T) -> Arg {
+        Arg(ArgKind::Scalar(value.into_value()))
+    }
+}
+
+/// What a kernel's `call` takes: a tuple of arguments (`(&a, &b, 2.0f32)`, `(&v,)`), an array
+/// or a `Vec` of [`Arg`]s.
+pub trait IntoArgs {
+    /// The arguments, in order.
+    fn into_args(self) -> Vec<Arg>;
+}
+
+impl IntoArgs for Vec<Arg> {
+    fn into_args(self) -> Vec<Arg> {
+        self
+    }
+}
+
+impl<const N: usize> IntoArgs for [Arg; N] {
+    fn into_args(self) -> Vec<Arg> {
+        self.into()
+    }
+}
+
+macro_rules! tuple_args {
+    ($($name:ident)*) => {
+        impl<$($name: Into<Arg>),*> IntoArgs for ($($name,)*) {
+            #[allow(non_snake_case)]
+            fn into_args(self) -> Vec<Arg> {
+                let ($($name,)*) = self;
+                vec![$($name.into()),*]
+            }
+        }
+    };
+}
+
+impl IntoArgs for () {
+    fn into_args(self) -> Vec<Arg> {
+        Vec::new()
+    }
+}
+tuple_args!(A);
+tuple_args!(A B);
+tuple_args!(A B C);
+tuple_args!(A B C D);
+tuple_args!(A B C D E);
+tuple_args!(A B C D E F);
+tuple_args!(A B C D E F G);
+tuple_args!(A B C D E F G H);
+tuple_args!(A B C D E F G H I);
+tuple_args!(A B C D E F G H I J);
+
+/// A built elementwise kernel ([`OpenClExecutor::elementwise`]); cheap to clone.
+#[derive(Clone)]
+pub struct ElementwiseKernel {
+    exec: u64,
+    program: u64,
+    params: Arc<[Param]>,
+    group: usize,
+}
+
+impl ElementwiseKernel {
+    /// A call with these arguments, for [`OpenClExecutor::submit`].
+    pub fn call(&self, args: impl IntoArgs) -> KernelCall {
+        KernelCall {
+            exec: self.exec,
+            program: self.program,
+            kind: CallKind::Elementwise {
+                params: Arc::clone(&self.params),
+                group: self.group,
+            },
+            args: args.into_args(),
+            range: None,
+            local: None,
+        }
+    }
+}
+
+impl fmt::Debug for ElementwiseKernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ElementwiseKernel({})", describe_params(&self.params))
+    }
+}
+
+/// A built reduction kernel ([`OpenClExecutor::reduction`]) giving a `T`; cheap to clone.
+pub struct ReductionKernel<T: Scalar> {
+    exec: u64,
+    program: u64,
+    params: Arc<[Param]>,
+    group_size: usize,
+    max_groups: usize,
+    _out: PhantomData<fn() -> T>,
+}
+
+impl<T: Scalar> Clone for ReductionKernel<T> {
+    fn clone(&self) -> Self {
+        ReductionKernel {
+            exec: self.exec,
+            program: self.program,
+            params: Arc::clone(&self.params),
+            group_size: self.group_size,
+            max_groups: self.max_groups,
+            _out: PhantomData,
+        }
+    }
+}
+
+impl<T: Scalar> ReductionKernel<T> {
+    /// A call with these arguments, for [`OpenClExecutor::submit`].
+    pub fn call(&self, args: impl IntoArgs) -> ReductionCall<T> {
+        ReductionCall {
+            kernel: self.clone(),
+            args: args.into_args(),
+            range: None,
+        }
+    }
+}
+
+impl<T: Scalar> fmt::Debug for ReductionKernel<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ReductionKernel<{}>({})",
+            T::CL_NAME,
+            describe_params(&self.params)
+        )
+    }
+}
+
+/// A program built from raw OpenCL C ([`OpenClExecutor::program`]).
+#[derive(Clone)]
+pub struct Program {
+    shared: Arc<Shared>,
+    program: u64,
+}
+
+impl Program {
+    /// The kernel function `name` of this program.
+    ///
+    /// # Errors
+    ///
+    /// [`ValueError`](OpenClError::ValueError) when the program has no such kernel.
+    pub fn kernel(&self, name: &str) -> Result<Kernel, OpenClError> {
+        let (program, owned) = (self.program, name.to_string());
+        let num_args = self
+            .shared
+            .call(move |state| state.num_args(program, &owned))?;
+        Ok(Kernel {
+            exec: self.shared.id,
+            program,
+            name: name.into(),
+            num_args,
+        })
+    }
+}
+
+impl fmt::Debug for Program {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Program(device={:?})", self.shared.device.name)
+    }
+}
+
+/// A kernel function of a raw [`Program`]; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    exec: u64,
+    program: u64,
+    name: Arc<str>,
+    num_args: u32,
+}
+
+impl Kernel {
+    /// A call with these arguments, for [`OpenClExecutor::submit`]. Its range (global size)
+    /// is the first buffer's length unless [`KernelCall::range`] sets it.
+    pub fn call(&self, args: impl IntoArgs) -> KernelCall {
+        KernelCall {
+            exec: self.exec,
+            program: self.program,
+            kind: CallKind::Raw {
+                name: Arc::clone(&self.name),
+                num_args: self.num_args,
+            },
+            args: args.into_args(),
+            range: None,
+            local: None,
+        }
+    }
+
+    /// The kernel function's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How many arguments it takes.
+    pub fn num_args(&self) -> u32 {
+        self.num_args
+    }
+}
+
+/// A kernel with its arguments, ready for [`OpenClExecutor::submit`].
+#[derive(Clone, Debug)]
+pub struct KernelCall {
+    exec: u64,
+    program: u64,
+    kind: CallKind,
+    args: Vec<Arg>,
+    range: Option<usize>,
+    local: Option<usize>,
+}
+
+#[derive(Clone)]
+enum CallKind {
+    Elementwise { params: Arc<[Param]>, group: usize },
+    Raw { name: Arc<str>, num_args: u32 },
+}
+
+impl fmt::Debug for CallKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallKind::Elementwise { params, .. } => {
+                write!(f, "elementwise({})", describe_params(params))
+            }
+            CallKind::Raw { name, .. } => write!(f, "{name}"),
+        }
+    }
+}
+
+impl KernelCall {
+    /// Runs the kernel over `0..n`: the values of `i` of an elementwise kernel, the global
+    /// size of a raw one. Defaults to the first buffer argument's length.
+    pub fn range(mut self, n: usize) -> Self {
+        self.range = Some(n);
+        self
+    }
+
+    /// The work-group size of a raw kernel (the driver chooses if unset); the range must be a
+    /// multiple of it on OpenCL 1.x devices. Elementwise kernels choose their own.
+    pub fn local_size(mut self, n: usize) -> Self {
+        self.local = Some(n);
+        self
+    }
+}
+
+/// A reduction kernel with its arguments, ready for [`OpenClExecutor::submit`].
+#[derive(Clone, Debug)]
+pub struct ReductionCall<T: Scalar> {
+    kernel: ReductionKernel<T>,
+    args: Vec<Arg>,
+    range: Option<usize>,
+}
+
+impl<T: Scalar> ReductionCall<T> {
+    /// Reduces over `0..n` instead of the first buffer's length.
+    pub fn range(mut self, n: usize) -> Self {
+        self.range = Some(n);
+        self
+    }
+}
+
+/// What an elementwise or raw kernel call reports when it has finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    device_time: Duration,
+    range: usize,
+}
+
+impl Run {
+    /// The kernel's time on the device, from the command queue's profiling events (zero where
+    /// the driver keeps no profile).
+    pub fn device_time(&self) -> Duration {
+        self.device_time
+    }
+
+    /// The range it ran over.
+    pub fn range(&self) -> usize {
+        self.range
+    }
+}
+
+/// Checks every argument against the parameters, and returns the range: the first buffer's
+/// length unless one was given; every buffer must hold it.
+fn check_args(params: &[Param], args: &[Arg], range: Option<usize>) -> Result<usize, OpenClError> {
+    if params.len() != args.len() {
+        return Err(OpenClError::type_error(format!(
+            "the kernel takes {} arguments ({}), {} were given",
+            params.len(),
+            describe_params(params),
+            args.len()
+        )));
+    }
+    for (param, arg) in params.iter().zip(args) {
+        let ok = match &arg.0 {
+            ArgKind::Buffer { ty, .. } => param.pointer && *ty == param.ty,
+            ArgKind::Scalar(v) => !param.pointer && v.ty() == param.ty,
+        };
+        if !ok {
+            return Err(OpenClError::type_error(format!(
+                "argument {} must be {}, not {}",
+                param.describe(),
+                if param.pointer {
+                    format!("a buffer of {}", param.ty.cl_name())
+                } else {
+                    format!("a {} scalar", param.ty.cl_name())
+                },
+                arg.describe()
+            )));
+        }
+    }
+    let first = args.iter().find_map(|a| match a.0 {
+        ArgKind::Buffer { len, .. } => Some(len),
+        ArgKind::Scalar(_) => None,
+    });
+    let n = range.or(first).ok_or_else(|| {
+        OpenClError::type_error("no buffer argument gives the range: set it with .range(n)")
+    })?;
+    for (param, arg) in params.iter().zip(args) {
+        if let ArgKind::Buffer { len, .. } = arg.0 {
+            if len < n {
+                return Err(OpenClError::value_error(format!(
+                    "buffer {} holds {len} items, the kernel runs over {n}",
+                    param.describe()
+                )));
+            }
+        }
+    }
+    Ok(n)
+}
+
+fn check_exec(shared: &Shared, args: &[Arg]) -> Result<(), OpenClError> {
+    for arg in args {
+        if let ArgKind::Buffer { exec, .. } = arg.0 {
+            shared.check(exec, "a buffer argument")?;
+        }
+    }
+    Ok(())
+}
+
+mod sealed {
+    /// Work for the device thread, checked on the submitting thread first.
+    pub trait Prepare {
+        type Out;
+        type Job: Job<Out = Self::Out>;
+        #[allow(private_interfaces)]
+        fn prepare(self, shared: &super::Shared) -> Result<Self::Job, super::OpenClError>;
+    }
+
+    pub trait Job: Send + 'static {
+        type Out;
+        #[allow(private_interfaces)]
+        fn run(self, state: &mut super::DeviceState) -> Result<Self::Out, super::OpenClError>;
+    }
+}
+
+/// What [`OpenClExecutor::submit`] takes: a [`KernelCall`] (giving a [`Run`]) or a
+/// [`ReductionCall`] (giving its value). Sealed.
+pub trait Launch: sealed::Prepare<Out = <Self as Launch>::Output> {
+    /// What the future holds when the kernel has finished.
+    type Output: Send + Sync + 'static;
+}
+
+impl Launch for KernelCall {
+    type Output = Run;
+}
+
+impl<T: Scalar> Launch for ReductionCall<T> {
+    type Output = T;
+}
+
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct PreparedCall {
+    call: KernelCall,
+    range: usize,
+}
+
+impl sealed::Prepare for KernelCall {
+    type Out = Run;
+    type Job = PreparedCall;
+
+    #[allow(private_interfaces)]
+    fn prepare(self, shared: &Shared) -> Result<PreparedCall, OpenClError> {
+        shared.check(self.exec, "the kernel")?;
+        check_exec(shared, &self.args)?;
+        let range = match &self.kind {
+            CallKind::Elementwise { params, .. } => check_args(params, &self.args, self.range)?,
+            CallKind::Raw { name, num_args } => {
+                if self.args.len() != *num_args as usize {
+                    return Err(OpenClError::type_error(format!(
+                        "kernel {name:?} takes {num_args} arguments, {} were given",
+                        self.args.len()
+                    )));
+                }
+                let first = self.args.iter().find_map(|a| match a.0 {
+                    ArgKind::Buffer { len, .. } => Some(len),
+                    ArgKind::Scalar(_) => None,
+                });
+                self.range.or(first).ok_or_else(|| {
+                    OpenClError::type_error(format!(
+                        "kernel {name:?} has no buffer argument to give its range: set .range(n)"
+                    ))
+                })?
+            }
+        };
+        Ok(PreparedCall { call: self, range })
+    }
+}
+
+impl sealed::Job for PreparedCall {
+    type Out = Run;
+
+    #[allow(private_interfaces)]
+    fn run(self, state: &mut DeviceState) -> Result<Run, OpenClError> {
+        let call = &self.call;
+        let n = self.range;
+        let device_time = match &call.kind {
+            CallKind::Elementwise { group, .. } => state.launch(device::Launch {
+                program: call.program,
+                kernel: source::ELEMENTWISE_NAME,
+                args: &call.args,
+                extra: &[Arg::from(n as i64)],
+                global: elementwise_global(n, *group),
+                local: None,
+            })?,
+            CallKind::Raw { name, .. } => state.launch(device::Launch {
+                program: call.program,
+                kernel: name,
+                args: &call.args,
+                extra: &[],
+                global: n,
+                local: call.local,
+            })?,
+        };
+        Ok(Run {
+            device_time,
+            range: n,
+        })
+    }
+}
+
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct PreparedReduction<T: Scalar> {
+    call: ReductionCall<T>,
+    range: usize,
+}
+
+impl<T: Scalar> sealed::Prepare for ReductionCall<T> {
+    type Out = T;
+    type Job = PreparedReduction<T>;
+
+    #[allow(private_interfaces)]
+    fn prepare(self, shared: &Shared) -> Result<PreparedReduction<T>, OpenClError> {
+        shared.check(self.kernel.exec, "the kernel")?;
+        check_exec(shared, &self.args)?;
+        let range = check_args(&self.kernel.params, &self.args, self.range)?;
+        Ok(PreparedReduction { call: self, range })
+    }
+}
+
+impl<T: Scalar> sealed::Job for PreparedReduction<T> {
+    type Out = T;
+
+    #[allow(private_interfaces)]
+    fn run(self, state: &mut DeviceState) -> Result<T, OpenClError> {
+        let kernel = &self.call.kernel;
+        let n = self.range;
+        let wg = kernel.group_size;
+        let groups = n.div_ceil(wg).clamp(1, kernel.max_groups);
+        let partial = state.buffer::<T>(groups, None)?;
+        let out = state.buffer::<T>(1, None)?;
+        let exec = kernel.exec;
+        state.launch(device::Launch {
+            program: kernel.program,
+            kernel: source::REDUCE_STAGE1,
+            args: &self.call.args,
+            extra: &[Arg::from(n as i64), Arg::raw(&partial, groups, exec)],
+            global: groups * wg,
+            local: Some(wg),
+        })?;
+        state.launch(device::Launch {
+            program: kernel.program,
+            kernel: source::REDUCE_STAGE2,
+            args: &[Arg::raw(&partial, groups, exec)],
+            extra: &[Arg::from(groups as i64), Arg::raw(&out, 1, exec)],
+            global: wg,
+            local: Some(wg),
+        })?;
+        Ok(read(&out, 1, state)?[0])
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<OpenClExecutor>();
+    is::<DeviceBuffer<f32>>();
+    is::<ElementwiseKernel>();
+    is::<ReductionKernel<f64>>();
+    is::<Program>();
+    is::<Kernel>();
+    is::<KernelCall>();
+    is::<Arg>();
+}
