@@ -1,6 +1,6 @@
 //! The `ocl` side: finding devices, and the state the device thread owns.
 
-use super::types::{DeviceInfo, DeviceKind, Scalar, ScalarValue};
+use super::types::{DeviceInfo, DeviceKind, Scalar, ScalarType, ScalarValue};
 use super::{Arg, ArgKind, OpenClError};
 use ocl::core::{self as cl, ArgVal};
 use ocl::enums::{DeviceInfo as Info, DeviceInfoResult as Res};
@@ -42,8 +42,19 @@ pub(crate) struct Found {
     pub(crate) device: cl::DeviceId,
 }
 
+/// Held while asking the driver for its devices or opening one: POCL 3.1's first device scan
+/// is not thread-safe (concurrent first scans crashed inside `clGetDeviceInfo`).
+static DRIVER_SCAN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub(crate) fn scan_lock() -> std::sync::MutexGuard<'static, ()> {
+    DRIVER_SCAN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Every device of every platform, in driver order.
 pub(crate) fn list() -> Result<Vec<Found>, OpenClError> {
+    let _scan = scan_lock();
     probe()?;
     let platforms =
         cl::get_platform_ids().map_err(|e| OpenClError::cl_core("clGetPlatformIDs", &e))?;
@@ -207,6 +218,28 @@ impl std::fmt::Display for Selector {
     }
 }
 
+/// How a raw kernel's parameter is passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Space {
+    /// A `__global` or `__constant` pointer: a buffer.
+    Buffer,
+    /// A value (`int n`).
+    Value,
+    /// `__local` memory, which `Arg` cannot give.
+    Local,
+    /// Anything else (an image, a sampler, a pointer gilfree cannot describe).
+    Other,
+}
+
+/// A raw kernel's parameter, as the compiler reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RawParam {
+    pub(crate) space: Space,
+    /// The element or value type, where it is an OpenCL scalar.
+    pub(crate) ty: Option<ScalarType>,
+    pub(crate) type_name: String,
+}
+
 /// A kernel launch: which kernel, its arguments, and its range.
 pub(crate) struct Launch<'a> {
     pub(crate) program: u64,
@@ -233,6 +266,7 @@ pub(crate) struct DeviceState {
 
 impl DeviceState {
     pub(crate) fn open(found: &Found) -> Result<DeviceState, OpenClError> {
+        let _scan = scan_lock();
         let context = ocl::Context::builder()
             .platform(ocl::Platform::new(found.platform))
             .devices(ocl::Device::from(found.device))
@@ -268,7 +302,8 @@ impl DeviceState {
             .map_err(|_| OpenClError::value_error("the program source contains a NUL byte"))?;
         let program = cl::create_program_with_source(self.context.as_core(), &[text])
             .map_err(|e| OpenClError::cl_core("clCreateProgramWithSource", &e))?;
-        let options = CString::default();
+        // The argument records let raw kernels' arguments be checked before a launch.
+        let options = CString::new("-cl-kernel-arg-info").expect("no NUL in the options");
         if cl::build_program(&program, Some(&[self.device]), &options, None, None).is_err() {
             let log = match cl::get_program_build_info(
                 &program,
@@ -304,13 +339,51 @@ impl DeviceState {
         Ok(&self.kernels[&key])
     }
 
-    pub(crate) fn num_args(&mut self, program: u64, name: &str) -> Result<u32, OpenClError> {
+    /// The kernel's parameters as the compiler reports them (programs are built with
+    /// `-cl-kernel-arg-info`); `None` for the kinds where the driver keeps no such record.
+    pub(crate) fn signature(
+        &mut self,
+        program: u64,
+        name: &str,
+    ) -> Result<(u32, Option<Vec<RawParam>>), OpenClError> {
         let kernel = self.kernel(program, name)?;
-        match cl::get_kernel_info(kernel, cl::KernelInfo::NumArgs) {
-            Ok(cl::KernelInfoResult::NumArgs(n)) => Ok(n),
-            Ok(_) => Ok(0),
-            Err(e) => Err(OpenClError::cl_core("clGetKernelInfo", &e)),
+        let count = match cl::get_kernel_info(kernel, cl::KernelInfo::NumArgs) {
+            Ok(cl::KernelInfoResult::NumArgs(n)) => n,
+            Ok(_) => 0,
+            Err(e) => return Err(OpenClError::cl_core("clGetKernelInfo", &e)),
+        };
+        let mut params = Vec::new();
+        for index in 0..count {
+            let space =
+                cl::get_kernel_arg_info(kernel, index, cl::KernelArgInfo::AddressQualifier, None);
+            let type_name =
+                cl::get_kernel_arg_info(kernel, index, cl::KernelArgInfo::TypeName, None);
+            let (
+                Ok(cl::KernelArgInfoResult::AddressQualifier(space)),
+                Ok(cl::KernelArgInfoResult::TypeName(type_name)),
+            ) = (space, type_name)
+            else {
+                return Ok((count, None));
+            };
+            use cl::KernelArgAddressQualifier as Q;
+            let pointer = type_name.contains('*');
+            params.push(RawParam {
+                space: match space {
+                    Q::Global | Q::Constant if pointer => Space::Buffer,
+                    Q::Local => Space::Local,
+                    Q::Private if !pointer => Space::Value,
+                    _ => Space::Other,
+                },
+                ty: ScalarType::parse(
+                    &type_name
+                        .replace('*', " ")
+                        .replace("const", " ")
+                        .replace("restrict", " "),
+                ),
+                type_name: type_name.trim().to_string(),
+            });
         }
+        Ok((count, Some(params)))
     }
 
     /// Sets the arguments, enqueues the kernel and waits for it; returns its time on the device

@@ -40,6 +40,10 @@
 //! always sees the writes submitted before it. Handles ([`DeviceBuffer`], the kernels) are
 //! cheap clones that any thread may use.
 //!
+//! The device thread waits for each command before taking the next, so copies and kernels do
+//! not overlap; a first build (`elementwise`, `reduction`, `program`) waits behind the work
+//! queued before it, while a second build of the same source is a lookup on the calling thread.
+//!
 //! # Choosing a device
 //!
 //! [`OpenClExecutor::new`] takes the first GPU, else an accelerator, else the CPU (POCL).
@@ -58,10 +62,13 @@
 //! # Kernel source is foreign code
 //!
 //! Kernels are OpenCL C, compiled by the driver and run with access to the buffers they are
-//! given. gilfree checks what it can see: the number and types of arguments of every
-//! elementwise and reduction kernel, and that each buffer holds the kernel's whole range. What
-//! the C code does inside, such as indexing past a buffer's end, is as unchecked as any C
-//! code's, and on a CPU device it is the host's memory it would corrupt.
+//! given. gilfree checks what it can see before anything is queued: the number and types of
+//! the arguments of every kernel (for raw programs, as the compiler reports them), and that
+//! each buffer holds the kernel's whole range (for elementwise and reduction kernels; with an
+//! explicit [`range`](KernelCall::range), an elementwise kernel's `const` buffers may be
+//! shorter lookup tables). What the C code does inside, such as indexing past a buffer's end,
+//! is as unchecked as any C code's, and on a CPU device it is the host's memory it would
+//! corrupt.
 //!
 //! [`submit`]: OpenClExecutor::submit
 //! [`map`]: OpenClExecutor::map
@@ -79,6 +86,7 @@ use crate::{FutureError, Promise};
 use device::{DeviceState, Found, Selector};
 use parking_lot::Mutex;
 use source::Param;
+use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -118,6 +126,8 @@ struct Shared {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     cancel_pending: Arc<AtomicBool>,
     thread: ThreadId,
+    /// Source → program id of everything built (the device thread keeps the programs).
+    programs: Mutex<HashMap<String, u64>>,
 }
 
 impl Shared {
@@ -299,6 +309,7 @@ impl OpenClExecutor {
             jobs: Mutex::new(Some(sender)),
             cancel_pending: Arc::new(AtomicBool::new(false)),
             thread: handle.thread().id(),
+            programs: Mutex::new(HashMap::new()),
         });
         Ok(OpenClExecutor {
             shared,
@@ -363,15 +374,7 @@ impl OpenClExecutor {
             exec: self.shared.id,
             program,
             params,
-            group: self.elementwise_group(),
         })
-    }
-
-    fn elementwise_group(&self) -> usize {
-        let units = self.shared.device.compute_units.max(1) as usize;
-        // Enough work items to fill the device several times over; beyond that the kernel's
-        // grid-stride loop takes more than one index per item.
-        units.saturating_mul(2048).max(1 << 14)
     }
 
     /// PyOpenCL's `ReductionKernel`: folds `map_expr` (in terms of `i` and the arguments)
@@ -400,6 +403,23 @@ impl OpenClExecutor {
         map_expr: &str,
         arguments: &str,
     ) -> Result<ReductionKernel<T>, OpenClError> {
+        self.reduction_with_preamble(neutral, reduce_expr, map_expr, arguments, "")
+    }
+
+    /// [`reduction`](Self::reduction) with helper C code placed before the kernels:
+    /// PyOpenCL's `preamble`.
+    ///
+    /// # Errors
+    ///
+    /// As [`elementwise`](Self::elementwise).
+    pub fn reduction_with_preamble<T: Scalar>(
+        &self,
+        neutral: &str,
+        reduce_expr: &str,
+        map_expr: &str,
+        arguments: &str,
+        preamble: &str,
+    ) -> Result<ReductionKernel<T>, OpenClError> {
         let params: Arc<[Param]> = source::parse_params(arguments)?.into();
         let group_size = {
             let cap = self.shared.device.max_work_group_size.clamp(1, 256);
@@ -410,7 +430,7 @@ impl OpenClExecutor {
             neutral,
             reduce_expr,
             map_expr,
-            preamble: "",
+            preamble,
             group_size,
         }
         .source(&params);
@@ -454,8 +474,21 @@ impl OpenClExecutor {
         })
     }
 
+    /// Builds `source` on the device thread, or finds it in the host-side cache, so a second
+    /// request does not wait behind the kernels queued before it.
     fn build(&self, source: String) -> Result<u64, OpenClError> {
-        self.shared.call(move |state| state.build(&source, next_id))
+        if self.shared.jobs.lock().is_none() {
+            return Err(OpenClError::Shutdown);
+        }
+        if let Some(&id) = self.shared.programs.lock().get(&source) {
+            return Ok(id);
+        }
+        let key = source.clone();
+        let id = self
+            .shared
+            .call(move |state| state.build(&source, next_id))?;
+        self.shared.programs.lock().insert(key, id);
+        Ok(id)
     }
 
     /// Copies `data` to a new buffer on the device (`cl_array.to_device`).
@@ -492,11 +525,7 @@ impl OpenClExecutor {
         use sealed::Job as _;
         match call.prepare(&self.shared) {
             Ok(job) => self.shared.spawn(move |state| job.run(state)),
-            Err(err) => {
-                let (promise, future) = Promise::new();
-                let _ = promise.set_exception(err.into());
-                future
-            }
+            Err(err) => failed(err),
         }
     }
 
@@ -534,12 +563,10 @@ impl OpenClExecutor {
                     ))),
                 });
         if let Err(err) = checked {
-            let (promise, future) = Promise::new();
-            let _ = promise.set_exception(err.into());
-            return future;
+            return failed(err);
         }
         let input = input.to_vec();
-        let (program, group, exec) = (kernel.program, kernel.group, self.shared.id);
+        let (program, exec) = (kernel.program, self.shared.id);
         self.shared.spawn(move |state| {
             let n = input.len();
             let inp = state.buffer(n, Some(&input))?;
@@ -549,7 +576,7 @@ impl OpenClExecutor {
                 kernel: source::ELEMENTWISE_NAME,
                 args: &[Arg::raw(&inp, n, exec), Arg::raw(&out, n, exec)],
                 extra: &[Arg::from(n as i64)],
-                global: elementwise_global(n, group),
+                global: elementwise_global(n),
                 local: None,
             })?;
             read(&out, n, state)
@@ -591,6 +618,13 @@ impl fmt::Debug for OpenClExecutor {
     }
 }
 
+/// A future already done with `err`.
+fn failed<T>(err: OpenClError) -> Future<T> {
+    let (promise, future) = Promise::new();
+    let _ = promise.set_exception(err.into());
+    future
+}
+
 fn describe_params(params: &[Param]) -> String {
     params
         .iter()
@@ -599,15 +633,13 @@ fn describe_params(params: &[Param]) -> String {
         .join(", ")
 }
 
-/// The global size for an elementwise range of `n`: a multiple of 256 (so any driver can
-/// choose a work group), at most `cap`; the kernel's grid-stride loop covers the rest.
-fn elementwise_global(n: usize, cap: usize) -> usize {
-    if n == 0 {
-        return 0;
-    }
-    n.div_ceil(256)
-        .saturating_mul(256)
-        .min(cap.div_ceil(256) * 256)
+/// The global size for an elementwise range of `n`: one work item per index, rounded up to a
+/// multiple of 256 so that any driver can choose a work group (OpenCL C 1.2 needs the global
+/// size to be a multiple of it). One item per index suits GPUs and CPUs alike: POCL
+/// vectorises neighbouring work items, and a capped size with a grid-stride loop made it
+/// 15-45x slower.
+fn elementwise_global(n: usize) -> usize {
+    n.div_ceil(256).saturating_mul(256)
 }
 
 fn read<T: Scalar>(
@@ -674,16 +706,16 @@ impl<T: Scalar> DeviceBuffer<T> {
     /// Overwrites the buffer with `data`, which must have the buffer's length
     /// ([`ValueError`](OpenClError::ValueError) otherwise).
     pub fn write(&self, data: &[T]) -> Future<()> {
+        if data.len() != self.inner.len {
+            return failed(OpenClError::value_error(format!(
+                "cannot write {} items into a buffer of {}",
+                data.len(),
+                self.inner.len
+            )));
+        }
         let inner = Arc::clone(&self.inner);
         let data = data.to_vec();
         self.inner.shared.spawn(move |state| {
-            if data.len() != inner.len {
-                return Err(OpenClError::value_error(format!(
-                    "cannot write {} items into a buffer of {}",
-                    data.len(),
-                    inner.len
-                )));
-            }
             if !data.is_empty() {
                 inner
                     .buffer
@@ -829,7 +861,6 @@ pub struct ElementwiseKernel {
     exec: u64,
     program: u64,
     params: Arc<[Param]>,
-    group: usize,
 }
 
 impl ElementwiseKernel {
@@ -840,7 +871,6 @@ impl ElementwiseKernel {
             program: self.program,
             kind: CallKind::Elementwise {
                 params: Arc::clone(&self.params),
-                group: self.group,
             },
             args: args.into_args(),
             range: None,
@@ -915,14 +945,15 @@ impl Program {
     /// [`ValueError`](OpenClError::ValueError) when the program has no such kernel.
     pub fn kernel(&self, name: &str) -> Result<Kernel, OpenClError> {
         let (program, owned) = (self.program, name.to_string());
-        let num_args = self
+        let (num_args, params) = self
             .shared
-            .call(move |state| state.num_args(program, &owned))?;
+            .call(move |state| state.signature(program, &owned))?;
         Ok(Kernel {
             exec: self.shared.id,
             program,
             name: name.into(),
             num_args,
+            params: params.map(Into::into),
         })
     }
 }
@@ -940,6 +971,8 @@ pub struct Kernel {
     program: u64,
     name: Arc<str>,
     num_args: u32,
+    /// What the compiler reported of each parameter (`None`: the driver keeps no record).
+    params: Option<Arc<[device::RawParam]>>,
 }
 
 impl Kernel {
@@ -952,6 +985,7 @@ impl Kernel {
             kind: CallKind::Raw {
                 name: Arc::clone(&self.name),
                 num_args: self.num_args,
+                params: self.params.clone(),
             },
             args: args.into_args(),
             range: None,
@@ -983,8 +1017,14 @@ pub struct KernelCall {
 
 #[derive(Clone)]
 enum CallKind {
-    Elementwise { params: Arc<[Param]>, group: usize },
-    Raw { name: Arc<str>, num_args: u32 },
+    Elementwise {
+        params: Arc<[Param]>,
+    },
+    Raw {
+        name: Arc<str>,
+        num_args: u32,
+        params: Option<Arc<[device::RawParam]>>,
+    },
 }
 
 impl fmt::Debug for CallKind {
@@ -1000,14 +1040,18 @@ impl fmt::Debug for CallKind {
 
 impl KernelCall {
     /// Runs the kernel over `0..n`: the values of `i` of an elementwise kernel, the global
-    /// size of a raw one. Defaults to the first buffer argument's length.
+    /// size of a raw one. Defaults to the first buffer argument's length. Every buffer of an
+    /// elementwise kernel must hold the range ([`ValueError`](OpenClError::ValueError)
+    /// otherwise), except that with an explicit range a `const` buffer may be shorter (a
+    /// lookup table, as PyOpenCL allows; indexing it is then the kernel's business).
     pub fn range(mut self, n: usize) -> Self {
         self.range = Some(n);
         self
     }
 
-    /// The work-group size of a raw kernel (the driver chooses if unset); the range must be a
-    /// multiple of it on OpenCL 1.x devices. Elementwise kernels choose their own.
+    /// The work-group size of a raw kernel (the driver chooses if unset). The range must be a
+    /// multiple of it: programs are built as OpenCL C 1.2, whatever the device supports
+    /// (`CL_INVALID_WORK_GROUP_SIZE` otherwise). Elementwise kernels choose their own.
     pub fn local_size(mut self, n: usize) -> Self {
         self.local = Some(n);
         self
@@ -1052,7 +1096,12 @@ impl Run {
 
 /// Checks every argument against the parameters, and returns the range: the first buffer's
 /// length unless one was given; every buffer must hold it.
-fn check_args(params: &[Param], args: &[Arg], range: Option<usize>) -> Result<usize, OpenClError> {
+fn check_args(
+    params: &[Param],
+    args: &[Arg],
+    range: Option<usize>,
+    short_tables: bool,
+) -> Result<usize, OpenClError> {
     if params.len() != args.len() {
         return Err(OpenClError::type_error(format!(
             "the kernel takes {} arguments ({}), {} were given",
@@ -1088,7 +1137,9 @@ fn check_args(params: &[Param], args: &[Arg], range: Option<usize>) -> Result<us
     })?;
     for (param, arg) in params.iter().zip(args) {
         if let ArgKind::Buffer { len, .. } = arg.0 {
-            if len < n {
+            // With an explicit range, a `const` buffer may be shorter (a lookup table, as
+            // PyOpenCL allows); a buffer the kernel may write must still cover the range.
+            if len < n && !(short_tables && range.is_some() && param.is_const) {
                 return Err(OpenClError::value_error(format!(
                     "buffer {} holds {len} items, the kernel runs over {n}",
                     param.describe()
@@ -1097,6 +1148,43 @@ fn check_args(params: &[Param], args: &[Arg], range: Option<usize>) -> Result<us
         }
     }
     Ok(n)
+}
+
+/// Checks a raw kernel's arguments against what the compiler reported: a buffer for each
+/// `__global`/`__constant` pointer, a scalar for each value, of the declared type where it is
+/// an OpenCL scalar. (A scalar passed for a pointer would hand its bytes to the device as an
+/// address.)
+fn check_raw_args(
+    name: &str,
+    params: &[device::RawParam],
+    args: &[Arg],
+) -> Result<(), OpenClError> {
+    use device::Space;
+    for (index, (param, arg)) in params.iter().zip(args).enumerate() {
+        let given = match &arg.0 {
+            ArgKind::Buffer { ty, .. } => (Space::Buffer, *ty),
+            ArgKind::Scalar(v) => (Space::Value, v.ty()),
+        };
+        let fits = match param.space {
+            Space::Buffer | Space::Value => {
+                given.0 == param.space && param.ty.is_none_or(|ty| ty == given.1)
+            }
+            Space::Local | Space::Other => false,
+        };
+        if !fits {
+            return Err(OpenClError::type_error(format!(
+                "argument {index} of kernel {name:?} is declared {:?}{}; it cannot take {}",
+                param.type_name,
+                match param.space {
+                    Space::Local => " (__local memory, which gilfree cannot pass)",
+                    Space::Other => " (not a buffer or a scalar)",
+                    _ => "",
+                },
+                arg.describe()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_exec(shared: &Shared, args: &[Arg]) -> Result<(), OpenClError> {
@@ -1155,13 +1243,22 @@ impl sealed::Prepare for KernelCall {
         shared.check(self.exec, "the kernel")?;
         check_exec(shared, &self.args)?;
         let range = match &self.kind {
-            CallKind::Elementwise { params, .. } => check_args(params, &self.args, self.range)?,
-            CallKind::Raw { name, num_args } => {
+            CallKind::Elementwise { params, .. } => {
+                check_args(params, &self.args, self.range, true)?
+            }
+            CallKind::Raw {
+                name,
+                num_args,
+                params,
+            } => {
                 if self.args.len() != *num_args as usize {
                     return Err(OpenClError::type_error(format!(
                         "kernel {name:?} takes {num_args} arguments, {} were given",
                         self.args.len()
                     )));
+                }
+                if let Some(params) = params {
+                    check_raw_args(name, params, &self.args)?;
                 }
                 let first = self.args.iter().find_map(|a| match a.0 {
                     ArgKind::Buffer { len, .. } => Some(len),
@@ -1186,12 +1283,12 @@ impl sealed::Job for PreparedCall {
         let call = &self.call;
         let n = self.range;
         let device_time = match &call.kind {
-            CallKind::Elementwise { group, .. } => state.launch(device::Launch {
+            CallKind::Elementwise { .. } => state.launch(device::Launch {
                 program: call.program,
                 kernel: source::ELEMENTWISE_NAME,
                 args: &call.args,
                 extra: &[Arg::from(n as i64)],
-                global: elementwise_global(n, *group),
+                global: elementwise_global(n),
                 local: None,
             })?,
             CallKind::Raw { name, .. } => state.launch(device::Launch {
@@ -1225,7 +1322,8 @@ impl<T: Scalar> sealed::Prepare for ReductionCall<T> {
     fn prepare(self, shared: &Shared) -> Result<PreparedReduction<T>, OpenClError> {
         shared.check(self.kernel.exec, "the kernel")?;
         check_exec(shared, &self.args)?;
-        let range = check_args(&self.kernel.params, &self.args, self.range)?;
+        // A reduction's map reads every buffer at every index: no short tables.
+        let range = check_args(&self.kernel.params, &self.args, self.range, false)?;
         Ok(PreparedReduction { call: self, range })
     }
 }

@@ -33,8 +33,9 @@ impl Param {
     }
 }
 
-/// Names a generated kernel reserves; a parameter may not take them.
-const RESERVED: &[&str] = &["i", "gilfree_n", "gilfree_out", "gilfree_partial"];
+/// Names a generated kernel reserves; a parameter may not take them, nor any name that starts
+/// with `gilfree_` (every local of the generated code does).
+const RESERVED: &[&str] = &["i"];
 
 /// Parses PyOpenCL's argument string: `"const float *a, const float *b, float *c, float k"`.
 ///
@@ -60,7 +61,7 @@ pub(crate) fn parse_params(arguments: &str) -> Result<Vec<Param>, OpenClError> {
         if !is_identifier(name) {
             return Err(bad("the last word must be the argument's name"));
         }
-        if RESERVED.contains(&name) {
+        if RESERVED.contains(&name) || name.to_ascii_lowercase().starts_with("gilfree_") {
             return Err(bad("the name is reserved by the generated kernel"));
         }
         let mut pointer = false;
@@ -122,14 +123,16 @@ fn fp64_pragma(parts: &[&str], params: &[Param]) -> &'static str {
 }
 
 /// The kernel an [`ElementwiseKernel`](super::ElementwiseKernel) runs: `operation` once for
-/// every `i` in `0..n`, with a grid-stride loop so any global size covers any `n`.
+/// every `i` in `0..n`: one work item per index, the global size rounded up to a whole number
+/// of work groups (the items past `n` do nothing).
 pub(crate) const ELEMENTWISE_NAME: &str = "gilfree_elementwise";
 
 pub(crate) fn elementwise_source(params: &[Param], operation: &str, preamble: &str) -> String {
     format!(
         "{pragma}{preamble}\n\
          __kernel void {ELEMENTWISE_NAME}({decls}const long gilfree_n) {{\n\
-         \x20   for (long i = get_global_id(0); i < gilfree_n; i += get_global_size(0)) {{\n\
+         \x20   const long i = get_global_id(0);\n\
+         \x20   if (i < gilfree_n) {{\n\
          \x20       {operation};\n\
          \x20   }}\n\
          }}\n",
@@ -161,20 +164,20 @@ impl Reduction<'_> {
             "__kernel __attribute__((reqd_work_group_size({wg}, 1, 1)))\n\
              void {name}({decls}const long gilfree_n, __global {t} *gilfree_out) {{\n\
              \x20   __local {t} gilfree_scratch[{wg}];\n\
-             \x20   const size_t lid = get_local_id(0);\n\
+             \x20   const size_t gilfree_lid = get_local_id(0);\n\
              \x20   {t} gilfree_acc = ({t})({neutral});\n\
              \x20   for (long i = get_global_id(0); i < gilfree_n; i += get_global_size(0)) {{\n\
              \x20       gilfree_acc = GILFREE_REDUCE(gilfree_acc, ({map_expr}));\n\
              \x20   }}\n\
-             \x20   gilfree_scratch[lid] = gilfree_acc;\n\
+             \x20   gilfree_scratch[gilfree_lid] = gilfree_acc;\n\
              \x20   barrier(CLK_LOCAL_MEM_FENCE);\n\
-             \x20   for (size_t s = {wg} / 2; s > 0; s >>= 1) {{\n\
-             \x20       if (lid < s) {{\n\
-             \x20           gilfree_scratch[lid] = GILFREE_REDUCE(gilfree_scratch[lid], gilfree_scratch[lid + s]);\n\
+             \x20   for (size_t gilfree_s = {wg} / 2; gilfree_s > 0; gilfree_s >>= 1) {{\n\
+             \x20       if (gilfree_lid < gilfree_s) {{\n\
+             \x20           gilfree_scratch[gilfree_lid] = GILFREE_REDUCE(gilfree_scratch[gilfree_lid], gilfree_scratch[gilfree_lid + gilfree_s]);\n\
              \x20       }}\n\
              \x20       barrier(CLK_LOCAL_MEM_FENCE);\n\
              \x20   }}\n\
-             \x20   if (lid == 0) {{\n\
+             \x20   if (gilfree_lid == 0) {{\n\
              \x20       gilfree_out[get_group_id(0)] = gilfree_scratch[0];\n\
              \x20   }}\n\
              }}\n",
@@ -248,6 +251,7 @@ mod tests {
             "float **a",
             "float *a, int a",
             "float *i",
+            "float *gilfree_acc",
             "float *a,",
             "float",
             "float *2x",
