@@ -10,7 +10,9 @@
 //! synchronisation primitives and the data structures threads communicate through (`Set`, the
 //! queues, `Deque`), and ends with the book's "Executors and Pools": `ThreadPoolExecutor` and
 //! its `Future`s (`examples/executor_patterns.rs` shows every part of it). The later sections
-//! use `std::thread::scope` where "start them all, then join them all" reads best.
+//! use `std::thread::scope` where "start them all, then join them all" reads best. The last one
+//! is the book's last chapter, the GPU: with the `opencl` feature it runs one small kernel
+//! through `gilfree::opencl`; without it, it says how to turn the feature on.
 
 use gilfree::futures::as_completed;
 use gilfree::threading;
@@ -55,6 +57,8 @@ fn main() {
             "ThreadPoolExecutor, Future — concurrent.futures",
             thread_pool_executor,
         ),
+        // The book's "Using the GPU".
+        ("GPU offload (feature `opencl`) — PyOpenCL", gpu_offload),
     ];
     for (title, run) in sections {
         println!("\n== {title} ==");
@@ -655,4 +659,48 @@ fn thread_pool_executor() {
     assert_eq!(busy.result(), Ok(&true));
     assert_eq!(busy.state(), FutureState::Finished);
     drop(single); // the end of its `with` block: waits for the worker, never runs the cancelled task
+}
+
+/// PyOpenCL's `ElementwiseKernel` on an `OpenClExecutor`, whose futures are the pool's `Future`.
+/// A machine without an OpenCL driver gets a note instead (the tour still passes).
+#[cfg(feature = "opencl")]
+fn gpu_offload() {
+    use gilfree::opencl::{OpenClError, OpenClExecutor};
+
+    // ctx = cl.create_some_context(): a GPU if there is one, else the CPU (POCL);
+    // GILFREE_OPENCL_DEVICE chooses another.
+    let exec = match OpenClExecutor::new() {
+        Ok(exec) => exec,
+        Err(err @ OpenClError::NoPlatform { .. }) => {
+            println!("no OpenCL driver on this machine ({err}); skipped.");
+            println!(
+                "to get one on the CPU (Debian/Ubuntu): apt install pocl-opencl-icd ocl-icd-opencl-dev"
+            );
+            return;
+        }
+        Err(err) => panic!("cannot open an OpenCL device: {err}"),
+    };
+    println!("OpenClExecutor::new() chose {}", exec.device());
+    // ElementwiseKernel(ctx, "const int *x, int *y", "y[i] = x[i] * x[i]")
+    let square = exec
+        .elementwise("const int *x, int *y", "y[i] = x[i] * x[i]")
+        .expect("the kernel builds");
+    // list(map(square, range(1, 9))) on the device: copy in, one work item per i, copy out;
+    // `fut` is the same gilfree::Future a ThreadPoolExecutor returns.
+    let fut = exec.map(&square, &[1, 2, 3, 4, 5, 6, 7, 8]);
+    let squares: Vec<i32> = fut.into_result().expect("the kernel runs");
+    println!("exec.map(`y[i] = x[i] * x[i]`, [1..=8]) -> {squares:?}");
+    assert_eq!(squares, [1, 4, 9, 16, 25, 36, 49, 64]);
+    println!(
+        "examples/gpu_vector_add.rs and gpu_primes.rs show the rest: buffers, timings, reductions"
+    );
+}
+
+/// Without the feature, the GPU section only says where to find it.
+#[cfg(not(feature = "opencl"))]
+fn gpu_offload() {
+    println!(
+        "built without the `opencl` feature; to run kernels on a GPU (or the CPU, with POCL): \
+         cargo run --release --features opencl --example gpu_vector_add"
+    );
 }
