@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Print the medians and the gilfree/peer ratios of `cargo bench` (benches threading, thread,
-queue, collections, futures).
+queue, collections, futures, opencl).
 
 Usage: python3 benches/ratios.py [CRITERION_DIR]   (default: target/criterion)
 
@@ -19,6 +19,11 @@ The benches and their groups:
                set_uncontended (ids <peer>/contains, <peer>/add_discard)
   futures      pool_empty_tasks, pool_1us_tasks, pool_10us_tasks (time per task),
                submit_result_latency (per round trip), map_100k (per whole map)
+  opencl       opencl_vector_add/<n>, opencl_saxpy/<n> (ids device, end_to_end, pool; n 1e6,
+               1e7, and 1e8 with GILFREE_BENCH_FULL=1), opencl_primes/<n> (ids end_to_end,
+               pool; n 10,000, or 1,000,000 with GILFREE_BENCH_FULL=1); time per whole run.
+               Needs `--features opencl`. Its ratios (OpenCL / pool) have no target: a table of
+               their own says which side was faster.
 
 A row may carry an aim beside its target: a ratio above the aim but within the target is
 "ok (above aim)", not a miss. A row with only an aim is informational ("aim met"/"above aim").
@@ -245,6 +250,43 @@ RATIOS += [
 ]
 del G, us
 
+# opencl: the OpenClExecutor beside a ThreadPoolExecutor doing the same work on the host (one
+# chunk per worker). Time ratios, OpenCL / pool: below 1 the OpenCL variant was faster. No
+# targets; the sizes found in the results beyond these defaults are added in main().
+OPENCL_VECTOR_SIZES = [1_000_000, 10_000_000]
+OPENCL_PRIME_COUNTS = [10_000]
+
+
+def opencl_rows(kernel, n):
+    """The (label, numerator id, denominator id) rows of group opencl_<kernel>/<n>."""
+    G = f"opencl_{kernel}/{n}"
+    name = kernel.replace("_", " ")
+    variants = ["end_to_end"] if kernel == "primes" else ["device", "end_to_end"]
+    return [(f"{name} {v} / pool (n={n:,})", f"{G}/{v}", f"{G}/pool") for v in variants]
+
+
+def opencl_sizes(medians, kernel, defaults):
+    """The default sizes and those found in the results, in increasing order."""
+    prefix = f"opencl_{kernel}/"
+    found = set()
+    for key in medians:
+        if key.startswith(prefix) and key.endswith("/pool"):
+            size = key[len(prefix):-len("/pool")]
+            if size.isdigit():
+                found.add(int(size))
+    return sorted(set(defaults) | found)
+
+
+def faster_text(ratio):
+    if ratio is None:
+        return "missing"
+    if ratio < 1:
+        return f"OpenCL, {1 / ratio:.2f}x"
+    if ratio > 1:
+        return f"pool, {ratio:.2f}x"
+    return "same"
+
+
 # (id, maximum nanoseconds or None): absolute times of calls that must not block or sleep.
 NO_WAITERS = [
     ("no_waiters/gilfree_Condition_notify_one", 20.0),
@@ -334,6 +376,23 @@ def main():
         missed += v == "MISSED"
         target = f"< {limit:g} ns" if limit is not None else "-"
         print(f"{key:<{id_w}}  {fmt_time(ns):>9}  {target:<7}  {v}")
+
+    print()
+    opencl = []
+    for kernel, defaults in (("vector_add", OPENCL_VECTOR_SIZES),
+                             ("saxpy", OPENCL_VECTOR_SIZES),
+                             ("primes", OPENCL_PRIME_COUNTS)):
+        for n in opencl_sizes(medians, kernel, defaults):
+            opencl += opencl_rows(kernel, n)
+    label_w = max(len("OpenCL / ThreadPoolExecutor (median / median, same group)"),
+                  max(len(r[0]) for r in opencl))
+    print(f"{'OpenCL / ThreadPoolExecutor (median / median, same group)':<{label_w}}  "
+          f"{'value':>7}  faster, by")
+    for label, num, den in opencl:
+        a, b = medians.get(num), medians.get(den)
+        ratio = a / b if a is not None and b else None
+        shown = f"{ratio:7.2f}" if ratio is not None else f"{'-':>7}"
+        print(f"{label:<{label_w}}  {shown}  {faster_text(ratio)}")
 
     print()
     print(f"{missed} target(s) missed")
