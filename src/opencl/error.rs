@@ -82,24 +82,25 @@ pub enum OpenClError {
 
 impl OpenClError {
     pub(crate) fn cl(operation: impl Into<String>, err: &ocl::Error) -> OpenClError {
-        let status = match err.api_status() {
-            Some(status) => format!("{status:?}"),
-            None => err.to_string().trim().to_string(),
-        };
-        OpenClError::Cl {
-            operation: operation.into(),
-            status,
-        }
+        OpenClError::with_status(operation, err.api_status(), err)
     }
 
     pub(crate) fn cl_core(operation: impl Into<String>, err: &ocl::OclCoreError) -> OpenClError {
-        let status = match err.api_status() {
-            Some(status) => format!("{status:?}"),
-            None => err.to_string().trim().to_string(),
-        };
+        OpenClError::with_status(operation, err.api_status(), err)
+    }
+
+    /// The status's name where the error carries one (`CL_INVALID_ARG_SIZE`), else its text.
+    fn with_status(
+        operation: impl Into<String>,
+        status: Option<ocl::core::Status>,
+        err: &dyn fmt::Display,
+    ) -> OpenClError {
         OpenClError::Cl {
             operation: operation.into(),
-            status,
+            status: match status {
+                Some(status) => format!("{status:?}"),
+                None => err.to_string().trim().to_string(),
+            },
         }
     }
 
