@@ -2,7 +2,8 @@
 //! the host, each comparison in one criterion group so that the ratios come from the same run.
 //! `benches/ratios.py` turns criterion's output into the table of ratios.
 //!
-//! `cargo bench --features opencl --bench opencl`; `GILFREE_BENCH_FULL=1` adds the big sizes,
+//! `cargo bench --features opencl --bench opencl`; `GILFREE_BENCH_FULL=1` (or the suite's
+//! `GILFREE_BENCH_MODE=full`) adds the big sizes and lengthens every group,
 //! `GILFREE_OPENCL_DEVICE` picks the device (`cpu`, `gpu,platform=nvidia`, `index=1`). Without
 //! an OpenCL driver the bench prints a note and measures nothing.
 //!
@@ -352,7 +353,8 @@ fn build(
 
 impl Bench {
     fn new(exec: OpenClExecutor) -> Bench {
-        let full = std::env::var("GILFREE_BENCH_FULL").is_ok_and(|v| v == "1");
+        // GILFREE_BENCH_FULL=1 or GILFREE_BENCH_MODE=full.
+        let full = common::full();
         let measuring = std::env::args().any(|a| a == "--bench");
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         let device = exec.device().clone();

@@ -2,7 +2,9 @@
 """Print the medians and the gilfree/peer ratios of `cargo bench` (benches threading, thread,
 queue, collections, futures, opencl).
 
-Usage: python3 benches/ratios.py [CRITERION_DIR]   (default: target/criterion)
+Usage: python3 benches/ratios.py [--issue] [CRITERION_DIR]
+       (default: $CRITERION_HOME if set, else target/criterion; `bash benches/run` keeps its
+       results in target/benchmarks/criterion)
 
 Reads every <id>/new/estimates.json (criterion's latest run) under CRITERION_DIR, takes the
 point estimate of the median, and prints one table of medians and one of ratios against the
@@ -27,10 +29,16 @@ The benches and their groups:
 
 A row may carry an aim beside its target: a ratio above the aim but within the target is
 "ok (above aim)", not a miss. A row with only an aim is informational ("aim met"/"above aim").
+
+`--issue` adds one more table: the performance issue's targets (ISSUE_TARGETS below: Lock,
+RLock, Queue, pool, Set, Barrier, including the contention curves of benches/contention.rs),
+the ones benches/report.py writes into BENCHMARKS.md. This file is also imported as a module by
+benches/report.py: load_medians, ratio_rows, verdict and ISSUE_TARGETS are shared.
 """
 
 import json
 import os
+import re
 import sys
 
 
@@ -329,8 +337,87 @@ def target_text(limit, aim):
     return ", ".join(parts) if parts else "-"
 
 
+def ratio_rows(medians):
+    """RATIOS, with the rows of the MPMC shapes found in `medians` beyond the default ones
+    (run with QUEUE_MPMC=PxC,...) inserted beside the default shape's."""
+    prefix = f"{Q_MPMC}/gilfree_Queue/"
+    extra = sorted({k[len(prefix):] for k in medians if k.startswith(prefix)} - set(MPMC_SHAPES))
+    ratios = list(RATIOS)
+    at = MPMC_AT + len(MPMC_SHAPES) * len(mpmc_rows(""))
+    for shape in extra:
+        ratios[at:at] = mpmc_rows(shape)
+        at += len(mpmc_rows(shape))
+    return ratios
+
+
+# The performance issue's targets, as maxima of the time ratio gilfree / peer (a throughput
+# target "gilfree >= x * peer" is a time ratio <= 1/x), each over every criterion group that
+# matches `groups` (a regex on the whole group id) and holds both functions, with the same
+# parameter (MPMC shape) on both sides. The contention curves' groups (benches/contention.rs)
+# count too: Lock's at 2 threads and more (1 thread is not contended), the others at every
+# count. "No syscall when nobody waits" and ">= 10x CPython" are not ratios of two criterion
+# results: benches/report.py checks them (strace counts; bench.py's medians).
+# (key, the target as the issue words it, groups, gilfree function, peer function, max ratio)
+ISSUE_TARGETS = [
+    ("lock_uncontended", "Lock <= 1.05 x parking_lot Mutex, uncontended",
+     r"uncontended/lock", "gilfree_Lock", "parking_lot_Mutex", 1.05),
+    ("lock_contended", "Lock >= 1.0 x parking_lot Mutex's throughput, contended",
+     r"contended/lock/\d+threads|contention_lock/(?:[2-9]|[1-9]\d+)threads",
+     "gilfree_Lock", "parking_lot_Mutex", 1.0),
+    ("rlock", "RLock <= 1.1 x parking_lot ReentrantMutex",
+     r"uncontended/rlock", "gilfree_RLock", "parking_lot_ReentrantMutex", 1.1),
+    ("queue", "Queue <= 1.0 x crossbeam-channel, SPSC and MPMC",
+     r"queue_spsc_bounded1024|queue_mpmc_bounded1024|contention_queue/\d+threads",
+     "gilfree_Queue", "crossbeam_bounded", 1.0),
+    ("pool", "pool, tiny tasks: >= 0.8 x rayon's throughput",
+     r"pool_empty_tasks|pool_1us_tasks|contention_pool(?:_1us)?/\d+threads",
+     "gilfree_ThreadPoolExecutor", "rayon_spawn_channel", 1.25),
+    ("set", "Set >= DashSet's throughput, read-heavy",
+     r"set_read_heavy_\d+threads|contention_set/\d+threads", "gilfree_Set", "dashmap_DashSet",
+     1.0),
+    ("barrier", "Barrier >= std Barrier's throughput",
+     r"barrier/rounds/\d+threads", "gilfree_Barrier", "std_Barrier", 1.0),
+]
+ISSUE_NO_SYSCALL = "no syscall when nobody waits"
+ISSUE_CPYTHON_SPEEDUP = 10.0  # ">= 10x CPython on every workload"
+
+
+def issue_pairs(medians):
+    """[(key, text, gilfree id, peer id, max ratio)] for every ISSUE_TARGETS comparison whose
+    gilfree side is in `medians`, in ISSUE_TARGETS order, then by id (the peer may be missing)."""
+    out = []
+    for key, text, groups, ours, peer, limit in ISSUE_TARGETS:
+        pattern = re.compile(rf"({groups})/{re.escape(ours)}(/[^/]+)?")
+        found = []
+        for full_id in medians:
+            m = pattern.fullmatch(full_id)
+            if m:
+                found.append((full_id, f"{m.group(1)}/{peer}{m.group(2) or ''}"))
+        for num, den in sorted(found, key=lambda p: natural_key(p[0])):
+            out.append((key, text, num, den, limit))
+    return out
+
+
+def issue_target(num, den):
+    """The ISSUE_TARGETS row (key, text, limit) that compares benchmark `num` with `den`."""
+    for key, text, groups, ours, peer, limit in ISSUE_TARGETS:
+        m = re.fullmatch(rf"({groups})/{re.escape(ours)}(/[^/]+)?", num)
+        if m and den == f"{m.group(1)}/{peer}{m.group(2) or ''}":
+            return key, text, limit
+    return None
+
+
+def natural_key(text):
+    """Sorts "x/10threads" after "x/2threads"."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join("target", "criterion")
+    args = sys.argv[1:]
+    issue = "--issue" in args
+    args = [a for a in args if a != "--issue"]
+    root = args[0] if args else (os.environ.get("CRITERION_HOME")
+                                 or os.path.join("target", "criterion"))
     medians = load_medians(root)
     if not medians:
         sys.exit(f"no criterion results (*/new/estimates.json) under {root}")
@@ -341,14 +428,7 @@ def main():
     for key in sorted(medians):
         print(f"{key:<{width}}  {fmt_time(medians[key])}")
 
-    # MPMC shapes other than the default ones, run with QUEUE_MPMC=PxC,...
-    prefix = f"{Q_MPMC}/gilfree_Queue/"
-    extra = sorted({k[len(prefix):] for k in medians if k.startswith(prefix)} - set(MPMC_SHAPES))
-    ratios = list(RATIOS)
-    at = MPMC_AT + len(MPMC_SHAPES) * len(mpmc_rows(""))
-    for shape in extra:
-        ratios[at:at] = mpmc_rows(shape)
-        at += len(mpmc_rows(shape))
+    ratios = ratio_rows(medians)
 
     print()
     label_w = max(len(r[0]) for r in ratios)
@@ -393,6 +473,21 @@ def main():
         ratio = a / b if a is not None and b else None
         shown = f"{ratio:7.2f}" if ratio is not None else f"{'-':>7}"
         print(f"{label:<{label_w}}  {shown}  {faster_text(ratio)}")
+
+    if issue:
+        print()
+        pairs = issue_pairs(medians)
+        head = "issue target: gilfree vs peer (median / median, same group)"
+        label_w = max([len(head)] + [len(f"{num} vs {den}") for _, _, num, den, _ in pairs])
+        print(f"{head:<{label_w}}  {'value':>7}  target   verdict")
+        for key, text, num, den, limit in pairs:
+            a, b = medians.get(num), medians.get(den)
+            ratio = a / b if a is not None and b else None
+            v = verdict(ratio, limit)
+            missed += v == "MISSED"
+            shown = f"{ratio:7.2f}" if ratio is not None else f"{'-':>7}"
+            label = f"{num} vs {den}"
+            print(f"{label:<{label_w}}  {shown}  <= {limit:<4g}  {v}  ({text})")
 
     print()
     print(f"{missed} target(s) missed")

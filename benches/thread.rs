@@ -3,16 +3,21 @@
 //! `enumerate()`, `is_alive()` and a timed join) costs on top of an OS thread.
 //! `benches/ratios.py` prints the ratio with the rest.
 
+mod common;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::Duration;
 
 fn spawn_join(c: &mut Criterion) {
-    let mut group = c.benchmark_group("thread/spawn_join");
-    group
-        .sample_size(30)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+    // 30 samples, 0.5 s of warm-up, 3 s of measurement; longer with GILFREE_BENCH_MODE=full.
+    let mut group = common::group_with(
+        c,
+        "thread/spawn_join",
+        30,
+        Duration::from_millis(500),
+        Duration::from_secs(3),
+    );
     group.bench_function("gilfree_Thread", |b| {
         b.iter(|| gilfree::Thread::spawn(|| black_box(1_u64)).join().unwrap())
     });

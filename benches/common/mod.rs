@@ -1,25 +1,126 @@
-//! Helpers shared by the criterion benches (`mod common;` in each bench file): the group
-//! settings ([`quick`]) and the threaded-timing helpers ([`timed_threads`], [`share`]).
+//! Helpers shared by the criterion benches (`mod common;` in each bench file): the run mode
+//! ([`mode`]), the group settings ([`quick`], [`group_with`]), the thread counts of the
+//! contention curves ([`thread_counts`]) and the threaded-timing helpers ([`timed_threads`],
+//! [`share`]).
+//!
+//! The mode comes from the environment, so that one variable switches the whole suite:
+//!
+//! * `GILFREE_BENCH_MODE=quick` (the default): short groups, the whole suite (`bash
+//!   benches/run`) in under 10 minutes on a 2-core machine;
+//! * `GILFREE_BENCH_MODE=full`: 3 times the samples (at most 100) and the measurement time,
+//!   twice the warm-up (at least 1 s), and the contention curves at 1 to 32 threads. The older
+//!   `GILFREE_BENCH_FULL=1` (the OpenCL bench's switch) means the same.
+//!
+//! Criterion's own `--sample-size`, `--warm-up-time` and `--measurement-time` flags do not
+//! override a group's settings, which is why the mode is an environment variable.
 
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Quick settings: the whole bench should finish in a few minutes on a 2-core machine.
+/// How long the benches run: see the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Quick,
+    Full,
+}
+
+/// The mode of this run: `GILFREE_BENCH_MODE` (`quick` or `full`), or `GILFREE_BENCH_FULL=1`;
+/// quick when neither is set. Read once; an unknown value is an error.
+pub(crate) fn mode() -> Mode {
+    static MODE: OnceLock<Mode> = OnceLock::new();
+    *MODE.get_or_init(|| {
+        let mode = match std::env::var("GILFREE_BENCH_MODE").as_deref() {
+            Ok("quick") | Ok("") => Mode::Quick,
+            Ok("full") => Mode::Full,
+            Ok(other) => panic!("GILFREE_BENCH_MODE={other:?}: expected quick or full"),
+            Err(_) => Mode::Quick,
+        };
+        let legacy_full = std::env::var("GILFREE_BENCH_FULL").is_ok_and(|v| v == "1");
+        if legacy_full { Mode::Full } else { mode }
+    })
+}
+
+/// Whether this is a full run.
+#[allow(dead_code)] // every bench includes this file; each uses only some of it
+pub(crate) fn full() -> bool {
+    mode() == Mode::Full
+}
+
+/// A group with the suite's usual quick settings (`samples` samples, 0.5 s of warm-up, 2 s of
+/// measurement), lengthened in full mode (see [`group_with`]).
+#[allow(dead_code)] // every bench includes this file; each uses only some of it
 pub(crate) fn quick<'a>(
     c: &'a mut Criterion,
     name: &str,
     samples: usize,
 ) -> BenchmarkGroup<'a, WallTime> {
+    group_with(
+        c,
+        name,
+        samples,
+        Duration::from_millis(500),
+        Duration::from_secs(2),
+    )
+}
+
+/// A group with the given quick-mode settings. In full mode: 3 times the samples (at most 100,
+/// and at least the quick count), twice the warm-up (at least 1 s), 3 times the measurement.
+pub(crate) fn group_with<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    samples: usize,
+    warm_up: Duration,
+    measurement: Duration,
+) -> BenchmarkGroup<'a, WallTime> {
+    let (samples, warm_up, measurement) = match mode() {
+        Mode::Quick => (samples, warm_up, measurement),
+        Mode::Full => (
+            (samples * 3).min(100).max(samples),
+            (warm_up * 2).max(Duration::from_secs(1)),
+            measurement * 3,
+        ),
+    };
     let mut group = c.benchmark_group(name);
     group
         .sample_size(samples)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2));
+        .warm_up_time(warm_up)
+        .measurement_time(measurement);
+    if mode() == Mode::Quick {
+        // The bootstrap only draws the confidence intervals (the medians the reports use are
+        // the samples' own); criterion's 100,000 resamples cost about a second per benchmark.
+        group.nresamples(10_000);
+    }
     group
+}
+
+/// The thread counts of the contention curves: `GILFREE_BENCH_THREADS=1,2,4,8` if set, else
+/// 1, 2, 4 (quick) or 1, 2, 4, 8, 16, 32 (full).
+#[allow(dead_code)] // every bench includes this file; each uses only some of it
+pub(crate) fn thread_counts() -> Vec<usize> {
+    match std::env::var("GILFREE_BENCH_THREADS") {
+        Ok(spec) if !spec.trim().is_empty() => spec
+            .split(',')
+            .map(|n| {
+                n.trim()
+                    .parse()
+                    .ok()
+                    .filter(|&n: &usize| n > 0)
+                    .unwrap_or_else(|| {
+                        panic!("GILFREE_BENCH_THREADS={spec:?}: positive counts, e.g. 1,2,4,8")
+                    })
+            })
+            .collect(),
+        _ => match mode() {
+            Mode::Quick => vec![1, 2, 4],
+            Mode::Full => vec![1, 2, 4, 8, 16, 32],
+        },
+    }
 }
 
 /// Runs `work(i)` on `n` scoped threads started together; returns the time from the common
 /// start until the last one finished.
+#[allow(dead_code)] // every bench includes this file; each uses only some of it
 pub(crate) fn timed_threads<F: Fn(usize) + Sync>(n: usize, work: F) -> Duration {
     let start_line = std::sync::Barrier::new(n + 1);
     let start = std::thread::scope(|s| {
@@ -38,6 +139,7 @@ pub(crate) fn timed_threads<F: Fn(usize) + Sync>(n: usize, work: F) -> Duration 
 }
 
 /// Thread `i`'s share of `total` operations split over `n` threads (the shares sum to `total`).
+#[allow(dead_code)] // every bench includes this file; each uses only some of it
 pub(crate) fn share(total: u64, n: usize, i: usize) -> u64 {
     let n = n as u64;
     total / n + u64::from((i as u64) < total % n)

@@ -119,22 +119,12 @@ def fmt_ratio(num, den):
     return f"{r:.1f}×" if r >= 10 else f"{r:.2f}×"
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--criterion", default=os.path.join(ROOT, "target", "criterion"),
-                    help="criterion's output folder (default: target/criterion)")
-    ap.add_argument("--python", default=os.path.join(ROOT, "target", "cpython-bench.json"),
-                    help="bench.py's --json output (default: target/cpython-bench.json)")
-    ap.add_argument("--estimate", default="median", choices=["median", "mean", "slope"],
-                    help="which criterion point estimate to use (default: median)")
-    args = ap.parse_args()
-
-    rust = load_criterion(args.criterion, args.estimate)
-    py, machine = load_python(args.python)
-
-    # Rows keyed by (group, name, param), name being the X of gilfree_X / cpython_X.
+def pair_rows(rust, py):
+    """rows: {(group, name, param): {"rust": ns, "py": ns}}, name being the X of gilfree_X /
+    cpython_X; peers: {(group, param): [(ns, function)]}, every non-gilfree Rust function.
+    `rust` is load_criterion's answer, `py` load_python's first."""
     rows = {}
-    peers = {}  # (group, param) -> [(ns, function)]
+    peers = {}
     for group, function, value, ns in rust.values():
         if function.startswith("gilfree_"):
             rows.setdefault((group, function[len("gilfree_"):], value), {})["rust"] = ns
@@ -145,21 +135,44 @@ def main():
         if key is None:
             continue
         rows.setdefault(key, {})["py"] = ns
+    return rows, peers
 
-    def op_suffix(name):
-        """'Condition_notify_one' -> '_notify_one', 'Deque' -> '': what a row does to its type."""
-        return "_" + name.split("_", 1)[1] if "_" in name else ""
 
-    def peers_of(key):
-        """The peers of one row: those whose name ends with the row's operation suffix (the
-        longest suffix of the group that matches wins), else those of the plain rows."""
-        group, name, value = key
-        suffixes = {op_suffix(n) for (g, n, v) in rows if (g, v) == (group, value)} - {""}
-        by_suffix = {}
-        for ns, function in peers.get((group, value), []):
-            match = max((x for x in suffixes if function.endswith(x)), key=len, default="")
-            by_suffix.setdefault(match, []).append((ns, function))
-        return by_suffix.get(op_suffix(name)) or by_suffix.get("", [])
+def op_suffix(name):
+    """'Condition_notify_one' -> '_notify_one', 'Deque' -> '': what a row does to its type."""
+    return "_" + name.split("_", 1)[1] if "_" in name else ""
+
+
+def peers_of(key, rows, peers):
+    """The peers [(ns, function)] of one row of pair_rows: those whose name ends with the
+    row's operation suffix (the longest suffix of the group that matches wins), else those of
+    the plain rows."""
+    group, name, value = key
+    suffixes = {op_suffix(n) for (g, n, v) in rows if (g, v) == (group, value)} - {""}
+    by_suffix = {}
+    for ns, function in peers.get((group, value), []):
+        match = max((x for x in suffixes if function.endswith(x)), key=len, default="")
+        by_suffix.setdefault(match, []).append((ns, function))
+    return by_suffix.get(op_suffix(name)) or by_suffix.get("", [])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--criterion",
+                    default=os.environ.get("CRITERION_HOME")
+                    or os.path.join(ROOT, "target", "criterion"),
+                    help="criterion's output folder (default: $CRITERION_HOME, else "
+                         "target/criterion)")
+    ap.add_argument("--python", default=os.path.join(ROOT, "target", "cpython-bench.json"),
+                    help="bench.py's --json output (default: target/cpython-bench.json)")
+    ap.add_argument("--estimate", default="median", choices=["median", "mean", "slope"],
+                    help="which criterion point estimate to use (default: median)")
+    args = ap.parse_args()
+
+    rust = load_criterion(args.criterion, args.estimate)
+    py, machine = load_python(args.python)
+
+    rows, peers = pair_rows(rust, py)
 
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
     # Within a group: bench.py's order (the Rust bench's), then Rust-only rows as found.
@@ -182,7 +195,7 @@ def main():
         row = rows[key]
         workload = make_id(group, name, value)
         rust_ns, py_ns = row.get("rust"), row.get("py")
-        best = min(peers_of(key), default=None)
+        best = min(peers_of(key, rows, peers), default=None)
         peer = f"{best[1]} {fmt_ns(best[0])}" if best else DASH
         print(f"| {workload} | {fmt_ns(rust_ns)} | {fmt_ns(py_ns)} | "
               f"{fmt_ratio(py_ns, rust_ns)} | {peer} |")
