@@ -945,6 +945,12 @@ def cmd_report(args):
       "paired workload (CPython-only variants included, such as `with lock:`) in one table; "
       "the tables above show the ones with a gilfree twin.")
     w("")
+    notes = read(args.notes) if args.notes else None
+    if notes:
+        w("## Notes on the missed targets")
+        w("")
+        w(notes.strip())
+        w("")
     text = "\n".join(doc).rstrip() + "\n"
     os.makedirs(out_dir, exist_ok=True)
     with open(args.out, "w") as fh:
@@ -981,6 +987,8 @@ def main():
     p.add_argument("--logs", default=os.path.join(OUT_DIR, "logs"))
     p.add_argument("--out", default=os.path.join(OUT_DIR, "BENCHMARKS.md"))
     p.add_argument("--charts", default=os.path.join(OUT_DIR, "charts"))
+    p.add_argument("--notes", default=os.path.join(HERE, "notes.md"),
+                   help="hand-written notes appended to the report ('' for none)")
     p.set_defaults(func=cmd_report)
 
     args = ap.parse_args()
