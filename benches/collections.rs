@@ -255,17 +255,6 @@ trait SharedSetDyn: Sync {
     fn add_discard_loop(&self, iters: u64, from: u64) -> Duration;
 }
 
-/// A xorshift64 stream: deterministic per thread, cheap next to any set operation.
-#[inline]
-fn xorshift(state: &mut u64) -> u64 {
-    let mut x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *state = x;
-    x
-}
-
 impl<S: SharedSet> SharedSetDyn for S {
     fn prefill(&self) {
         for k in (0..KEYS).step_by(2).take(PREFILL as usize) {
@@ -273,22 +262,13 @@ impl<S: SharedSet> SharedSetDyn for S {
         }
     }
 
-    /// `ops` operations: 90% contains, 5% add, 5% discard, keys uniform over `0..KEYS`.
-    /// Returns the number of `true` answers (kept, so nothing is optimised away).
+    /// `ops` steps of the read-heavy mix (benches/common) over `0..KEYS`; the `true` answers.
     fn read_heavy(&self, ops: u64, seed: u64) -> u64 {
-        let mut state = seed;
-        let mut hits = 0;
-        for _ in 0..ops {
-            let r = xorshift(&mut state);
-            let key = r % KEYS;
-            let hit = match (r >> 40) % 100 {
-                0..90 => self.contains(key),
-                90..95 => self.add(key),
-                _ => self.discard(key),
-            };
-            hits += u64::from(hit);
-        }
-        hits
+        read_heavy_mix(ops, seed, KEYS, |op, key| match op {
+            SetOp::Contains => self.contains(key),
+            SetOp::Add => self.add(key),
+            SetOp::Discard => self.discard(key),
+        })
     }
 
     /// `iters` contains on present keys, cycling over the prefilled ones.

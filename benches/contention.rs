@@ -42,7 +42,6 @@ use dashmap::DashSet;
 use gilfree::ThreadPoolExecutor;
 use std::collections::HashSet;
 use std::hint::black_box;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -308,33 +307,13 @@ impl SharedSet for std::sync::Mutex<HashSet<u64>> {
     }
 }
 
-/// A xorshift64 stream: deterministic per thread, cheap next to any set operation.
-#[inline]
-fn xorshift(state: &mut u64) -> u64 {
-    let mut x = *state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *state = x;
-    x
-}
-
-/// `ops` operations: 90% contains, 5% add, 5% discard, keys uniform over `0..KEYS`. Returns
-/// the number of `true` answers (kept, so that nothing is optimised away).
+/// `ops` steps of the read-heavy mix (benches/common) over `0..KEYS`; the `true` answers.
 fn read_heavy<S: SharedSet>(set: &S, ops: u64, seed: u64) -> u64 {
-    let mut state = seed;
-    let mut hits = 0;
-    for _ in 0..ops {
-        let r = xorshift(&mut state);
-        let key = r % KEYS;
-        let hit = match (r >> 40) % 100 {
-            0..90 => set.contains(key),
-            90..95 => set.add(key),
-            _ => set.discard(key),
-        };
-        hits += u64::from(hit);
-    }
-    hits
+    read_heavy_mix(ops, seed, KEYS, |op, key| match op {
+        SetOp::Contains => set.contains(key),
+        SetOp::Add => set.add(key),
+        SetOp::Discard => set.discard(key),
+    })
 }
 
 /// One set per benchmark, prefilled, reused across runs (the mix keeps it near half full);
@@ -410,33 +389,6 @@ fn set(c: &mut Criterion) {
 
 /// Tasks per batch.
 const BATCH: u64 = 10_000;
-
-/// `rounds` steps of a loop the optimiser cannot remove or shorten (as in futures.rs).
-#[inline(never)]
-fn spin(rounds: u64) -> u64 {
-    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
-    for _ in 0..rounds {
-        x = black_box(x.rotate_left(5) ^ 0x5DEE_CE66D);
-    }
-    x
-}
-
-/// How many `spin` rounds take about one microsecond: the fastest of a few trials.
-fn rounds_per_us() -> u64 {
-    static ROUNDS: OnceLock<u64> = OnceLock::new();
-    *ROUNDS.get_or_init(|| {
-        const TRIAL: u64 = 2_000_000;
-        let best = (0..7)
-            .map(|_| {
-                let start = Instant::now();
-                black_box(spin(black_box(TRIAL)));
-                start.elapsed()
-            })
-            .min()
-            .unwrap();
-        (TRIAL as f64 / (best.as_secs_f64() * 1e6)).round().max(1.0) as u64
-    })
-}
 
 /// One task: spins `rounds` (none for an empty task), then returns its index.
 #[inline]

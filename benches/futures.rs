@@ -26,7 +26,7 @@
 #[allow(dead_code)]
 mod common;
 
-use common::quick;
+use common::{quick, rounds_per_us, spin};
 use criterion::{
     BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main, measurement::WallTime,
 };
@@ -48,36 +48,6 @@ const MAP_ITEMS: u64 = 100_000;
 
 // ---------------------------------------------------------------------------------------------
 // The work: a calibrated busy loop
-
-/// `rounds` steps of a loop the optimiser cannot remove or shorten.
-#[inline(never)]
-fn spin(rounds: u64) -> u64 {
-    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
-    for _ in 0..rounds {
-        x = black_box(x.rotate_left(5) ^ 0x5DEE_CE66D);
-    }
-    x
-}
-
-/// How many `spin` rounds take about one microsecond: the fastest of a few trials (on a
-/// shared machine, the slow trials are the interrupted ones). Computed once.
-fn rounds_per_us() -> u64 {
-    static ROUNDS: OnceLock<u64> = OnceLock::new();
-    *ROUNDS.get_or_init(|| {
-        const TRIAL: u64 = 2_000_000;
-        let best = (0..7)
-            .map(|_| {
-                let start = Instant::now();
-                black_box(spin(black_box(TRIAL)));
-                start.elapsed()
-            })
-            .min()
-            .unwrap();
-        let per_us = (TRIAL as f64 / (best.as_secs_f64() * 1e6)).round().max(1.0) as u64;
-        eprintln!("futures bench: {per_us} spin rounds ~ 1 us");
-        per_us
-    })
-}
 
 /// One task: spins `rounds` (none for an empty task), then returns its index.
 #[inline]
@@ -380,6 +350,7 @@ fn map_100k(c: &mut Criterion) {
     }
     group.finish();
     eprintln!("futures bench: {} workers per pool", pools.workers);
+    eprintln!("futures bench: {} spin rounds ~ 1 us", rounds_per_us());
 }
 
 criterion_group!(

@@ -144,3 +144,78 @@ pub(crate) fn share(total: u64, n: usize, i: usize) -> u64 {
     let n = n as u64;
     total / n + u64::from((i as u64) < total % n)
 }
+
+#[allow(dead_code)] // every bench includes this file; each uses only some of it
+/// xorshift64: the benches' cheap, seeded stream of pseudo-random keys.
+#[inline]
+pub(crate) fn xorshift(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    x
+}
+
+/// One step of the read-heavy set mix.
+#[allow(dead_code)] // every bench includes this file; each uses only some of it
+pub(crate) enum SetOp {
+    Contains,
+    Add,
+    Discard,
+}
+
+#[allow(dead_code)] // every bench includes this file; each uses only some of it
+/// `ops` steps of the read-heavy mix: 90% contains, 5% add, 5% discard, keys uniform over
+/// `0..keys`, each step run by `step`. Returns how many steps answered `true` (kept, so that
+/// nothing is optimised away).
+pub(crate) fn read_heavy_mix(
+    ops: u64,
+    seed: u64,
+    keys: u64,
+    mut step: impl FnMut(SetOp, u64) -> bool,
+) -> u64 {
+    let mut state = seed;
+    let mut hits = 0;
+    for _ in 0..ops {
+        let r = xorshift(&mut state);
+        let key = r % keys;
+        let op = match (r >> 40) % 100 {
+            0..90 => SetOp::Contains,
+            90..95 => SetOp::Add,
+            _ => SetOp::Discard,
+        };
+        hits += u64::from(step(op, key));
+    }
+    hits
+}
+
+#[allow(dead_code)] // every bench includes this file; each uses only some of it
+/// `rounds` steps of a loop the optimiser cannot remove or shorten: the pools' task work.
+#[inline(never)]
+pub(crate) fn spin(rounds: u64) -> u64 {
+    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+    for _ in 0..rounds {
+        x = std::hint::black_box(x.rotate_left(5) ^ 0x5DEE_CE66D);
+    }
+    x
+}
+
+#[allow(dead_code)] // every bench includes this file; each uses only some of it
+/// How many [`spin`] rounds take about one microsecond: the fastest of a few trials (on a
+/// shared machine, the slow trials are the interrupted ones). Computed once.
+pub(crate) fn rounds_per_us() -> u64 {
+    static ROUNDS: OnceLock<u64> = OnceLock::new();
+    *ROUNDS.get_or_init(|| {
+        const TRIAL: u64 = 2_000_000;
+        let best = (0..7)
+            .map(|_| {
+                let start = Instant::now();
+                std::hint::black_box(spin(std::hint::black_box(TRIAL)));
+                start.elapsed()
+            })
+            .min()
+            .unwrap();
+        (TRIAL as f64 / (best.as_secs_f64() * 1e6)).round().max(1.0) as u64
+    })
+}
