@@ -189,3 +189,33 @@ fn simple_queue_get_timeout_races_a_put() {
         }
     });
 }
+
+/// SQ-1, SQ-4: two getters may sleep on an empty `SimpleQueue` while two puts arrive from
+/// another thread. Each put's read-modify-write on the sleeper count either sees a counted-in
+/// getter (and wakes one, under the lock that getter holds until it sleeps) or is read by the
+/// getter's own count-in, whose last look then finds the item. A lost wake-up leaves a getter
+/// asleep for ever (loom: deadlock); every item arrives exactly once.
+#[test]
+fn simple_queue_puts_wake_sleeping_getters() {
+    check_bounded(2, || {
+        let q = Arc::new(SimpleQueue::new());
+        let getters: Vec<_> = (0..2)
+            .map(|_| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.get())
+            })
+            .collect();
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                q.put(1);
+                q.put(2);
+            })
+        };
+        putter.join().unwrap();
+        let mut got: Vec<i32> = getters.into_iter().map(|g| g.join().unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+        assert!(q.empty());
+    });
+}

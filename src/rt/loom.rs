@@ -131,6 +131,81 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 }
 
 #[derive(Default)]
+/// crossbeam's `SegQueue` is not built on loom's atomics, so under loom a small lock-free
+/// queue of loom atomics stands in for it. Like the real one, it orders a push before the pop
+/// that takes the item with one release/acquire pair (here on the slot's `ready` flag), and
+/// nothing else: no lock between pushers and poppers that could hide a missing order in the
+/// protocol around the queue (the `SimpleQueue` models check that protocol). Up to
+/// [`SEG_SLOTS`] pushes per queue: models are small.
+pub(crate) struct SegQueue<T> {
+    slots: Vec<SegSlot<T>>,
+    /// The next slot a push claims.
+    tail: AtomicUsize,
+    /// The next slot a pop takes.
+    head: AtomicUsize,
+}
+
+struct SegSlot<T> {
+    ready: AtomicBool,
+    value: loom::sync::Mutex<Option<T>>,
+}
+
+/// Pushes one stand-in queue takes in a model.
+const SEG_SLOTS: usize = 8;
+
+impl<T> SegQueue<T> {
+    pub(crate) fn new() -> Self {
+        SegQueue {
+            slots: (0..SEG_SLOTS)
+                .map(|_| SegSlot {
+                    ready: AtomicBool::new(false),
+                    value: loom::sync::Mutex::new(None),
+                })
+                .collect(),
+            tail: AtomicUsize::new(0),
+            head: AtomicUsize::new(0),
+        }
+    }
+    pub(crate) fn push(&self, item: T) {
+        let index = self.tail.fetch_add(1, Ordering::Relaxed);
+        let slot = self
+            .slots
+            .get(index)
+            .expect("a loom model pushed too many items");
+        *slot.value.lock().unwrap() = Some(item);
+        slot.ready.store(true, Ordering::Release);
+    }
+    pub(crate) fn pop(&self) -> Option<T> {
+        loop {
+            let head = self.head.load(Ordering::Relaxed);
+            if head >= self.tail.load(Ordering::Relaxed) {
+                return None;
+            }
+            let slot = &self.slots[head];
+            if !slot.ready.load(Ordering::Acquire) {
+                // Claimed but not yet written: this push takes effect later. (crossbeam's pop
+                // waits for it instead; with one pushing thread, as in the models, the two
+                // agree, and a spin here would multiply loom's branches.)
+                return None;
+            }
+            if self
+                .head
+                .compare_exchange(head, head + 1, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            {
+                return slot.value.lock().unwrap().take();
+            }
+        }
+    }
+    pub(crate) fn len(&self) -> usize {
+        let head = self.head.load(Ordering::Relaxed);
+        self.tail.load(Ordering::Relaxed).saturating_sub(head)
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 pub(crate) struct Condvar(loom::sync::Condvar);
 
 impl Condvar {
