@@ -191,10 +191,8 @@ fn simple_queue_get_timeout_races_a_put() {
 }
 
 /// SQ-1, SQ-4: two getters may sleep on an empty `SimpleQueue` while two puts arrive from
-/// another thread. Each put's read-modify-write on the sleeper count either sees a counted-in
-/// getter (and wakes one, under the lock that getter holds until it sleeps) or is read by the
-/// getter's own count-in, whose last look then finds the item. A lost wake-up leaves a getter
-/// asleep for ever (loom: deadlock); every item arrives exactly once.
+/// another thread. Each put must wake a sleeping getter (one notify per put); a lost wake-up
+/// leaves a getter asleep for ever (loom: deadlock). Every item arrives exactly once.
 #[test]
 fn simple_queue_puts_wake_sleeping_getters() {
     check_bounded(2, || {

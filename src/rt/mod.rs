@@ -15,7 +15,6 @@
 //! | `Arc`, `UnsafeCell` (`with` / `with_mut`) | std | loom (accesses are race-checked) |
 //! | `Instant`, `now()` | the real clock | a frozen clock; timed waits are untimed unless "timeouts fire" |
 //! | `Backoff`, `CachePadded` | crossbeam-utils | no spinning (straight to the slow path) |
-//! | `SegQueue` (`push` / `pop` / `len` / `is_empty`) | crossbeam-queue's lock-free FIFO | a loom `Mutex<VecDeque>` stand-in (the models check the protocol around it) |
 //! | `thread::{spawn, yield_now, current_id, available_parallelism}` | std + a per-thread counter | loom (`available_parallelism()` is 1) |
 //! | `model(f)` | calls `f` once | `loom::model(f)` |
 

@@ -1,4 +1,4 @@
-//! The one core behind `Queue`, `LifoQueue` and `PriorityQueue`.
+//! The one core behind `Queue`, `LifoQueue` and `PriorityQueue` (and `SimpleQueue`).
 
 use super::super::Wait;
 use super::rt::{AtomicUsize, Backoff, Condvar, Mutex, MutexGuard, Ordering};
@@ -720,6 +720,13 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         }
     }
 
+    /// Puts `item` without looking at `maxsize` or shutdown: `SimpleQueue`, which has neither.
+    #[inline]
+    pub(super) fn put_unbounded(&self, item: T) {
+        let st = self.state.lock();
+        self.enqueue(st, item);
+    }
+
     /// Stores `item` (room was checked by the caller), counts its task and wakes one getter.
     #[inline]
     fn enqueue(&self, mut st: MutexGuard<'_, State<O::Store>>, item: T) {
@@ -738,7 +745,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         }
     }
 
-    fn get_inner(&self, mut wait: Wait) -> Result<T, GetError> {
+    pub(super) fn get_inner(&self, mut wait: Wait) -> Result<T, GetError> {
         let mut st = self.state.lock();
         let backoff = Backoff::new();
         loop {

@@ -1,8 +1,8 @@
 //! `queue.SimpleQueue`: an unbounded FIFO without task tracking or shutdown.
 
 use super::super::Wait;
-use super::rt::{AtomicUsize, Backoff, CachePadded, Condvar, Mutex, Ordering, SegQueue};
-use crate::error::Empty;
+use super::base::Queue;
+use crate::error::{Empty, GetError};
 use std::fmt;
 use std::time::Duration;
 
@@ -39,16 +39,8 @@ use std::time::Duration;
 /// `get` cannot fail, so it returns the item itself; a negative timeout cannot be written as
 /// a `Duration` (SQ-3).
 pub struct SimpleQueue<T> {
-    /// The items: a lock-free FIFO (crossbeam's `SegQueue`), so a put and a get by different
-    /// threads mostly touch different cache lines, and neither takes a lock.
-    items: SegQueue<T>,
-    /// Getters counted in to sleep on `wake`. Only a getter about to sleep writes it, so the
-    /// read-modify-write every `put` makes on it stays in the putter's cache while getters
-    /// find items.
-    sleepers: CachePadded<AtomicUsize>,
-    /// Held by a getter from counting itself in until it sleeps, and by a put that wakes one.
-    lock: Mutex<()>,
-    wake: Condvar,
+    // The Queue core, never bounded and never shut down; its task count is not exposed.
+    inner: Queue<T>,
 }
 
 impl<T> SimpleQueue<T> {
@@ -62,10 +54,7 @@ impl<T> SimpleQueue<T> {
     /// ```
     pub fn new() -> Self {
         SimpleQueue {
-            items: SegQueue::new(),
-            sleepers: CachePadded::new(AtomicUsize::new(0)),
-            lock: Mutex::new(()),
-            wake: Condvar::new(),
+            inner: Queue::new(0),
         }
     }
 
@@ -81,15 +70,7 @@ impl<T> SimpleQueue<T> {
     #[doc(alias = "put_nowait")]
     #[inline]
     pub fn put(&self, item: T) {
-        self.items.push(item);
-        // A read-modify-write, not a load: it reads the latest count. If a getter counted
-        // itself in first, this sees it and wakes it (under the lock the getter holds until it
-        // sleeps, so the wake cannot come too early). If not, the getter's own count-in reads
-        // this one's write, which orders the push before the getter's last look at `items`.
-        if self.sleepers.fetch_add(0, Ordering::AcqRel) != 0 {
-            let _guard = self.lock.lock();
-            self.wake.notify_one();
-        }
+        self.inner.put_unbounded(item);
     }
 
     /// Takes the next item, waiting while the queue is empty.
@@ -103,8 +84,9 @@ impl<T> SimpleQueue<T> {
     /// ```
     pub fn get(&self) -> T {
         loop {
-            // Without a deadline `get_with` returns only with an item.
-            if let Ok(item) = self.get_with(Wait::Forever) {
+            // Without a deadline the core returns an item, or ShutDown, which a SimpleQueue
+            // never is.
+            if let Ok(item) = self.inner.get_inner(Wait::Forever) {
                 return item;
             }
         }
@@ -142,43 +124,10 @@ impl<T> SimpleQueue<T> {
         self.get_with(Wait::Never)
     }
 
-    #[inline]
     fn get_with(&self, wait: Wait) -> Result<T, Empty> {
-        match self.items.pop() {
-            Some(item) => Ok(item),
-            None if matches!(wait, Wait::Never) => Err(Empty),
-            None => self.get_slow(wait),
-        }
-    }
-
-    #[cold]
-    fn get_slow(&self, wait: Wait) -> Result<T, Empty> {
-        let deadline = match wait {
-            Wait::Never => return self.items.pop().ok_or(Empty),
-            Wait::Until(at) => Some(at),
-            Wait::Forever => None,
-        };
-        // A putter is probably on its way: give it a moment before sleeping.
-        let backoff = Backoff::new();
-        while !backoff.is_completed() {
-            backoff.snooze();
-            if let Some(item) = self.items.pop() {
-                return Ok(item);
-            }
-        }
-        let mut guard = self.lock.lock();
-        self.sleepers.fetch_add(1, Ordering::AcqRel);
-        let got = loop {
-            if let Some(item) = self.items.pop() {
-                break Ok(item);
-            }
-            if self.wake.wait_until(&mut guard, deadline) {
-                // Timed out: an item put just now is still ours to take.
-                break self.items.pop().ok_or(Empty);
-            }
-        };
-        self.sleepers.fetch_sub(1, Ordering::Relaxed);
-        got
+        self.inner.get_inner(wait).map_err(|err| match err {
+            GetError::Empty | GetError::ShutDown => Empty,
+        })
     }
 
     /// The number of queued items.
@@ -193,7 +142,7 @@ impl<T> SimpleQueue<T> {
     /// ```
     #[inline]
     pub fn qsize(&self) -> usize {
-        self.items.len()
+        self.inner.qsize()
     }
 
     /// Whether the queue holds no items.
@@ -206,7 +155,7 @@ impl<T> SimpleQueue<T> {
     #[inline]
     #[doc(alias = "is_empty")]
     pub fn empty(&self) -> bool {
-        self.items.is_empty()
+        self.inner.empty()
     }
 }
 
