@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::sets::{KEYS, PREFILL, SharedSet};
 use common::*;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, criterion_group, criterion_main, measurement::WallTime,
@@ -144,93 +145,6 @@ fn deque_contended(c: &mut Criterion) {
 // ---------------------------------------------------------------------------------------------
 // Set
 
-/// A set of `u64` safe to share: the operations the set benchmarks use.
-trait SharedSet: Sync {
-    fn contains(&self, k: u64) -> bool;
-    fn add(&self, k: u64) -> bool;
-    fn discard(&self, k: u64) -> bool;
-}
-
-impl SharedSet for gilfree::Set<u64> {
-    #[inline]
-    fn contains(&self, k: u64) -> bool {
-        gilfree::Set::contains(self, &k)
-    }
-    #[inline]
-    fn add(&self, k: u64) -> bool {
-        gilfree::Set::add(self, k)
-    }
-    #[inline]
-    fn discard(&self, k: u64) -> bool {
-        gilfree::Set::discard(self, &k)
-    }
-}
-
-impl SharedSet for parking_lot::Mutex<HashSet<u64>> {
-    #[inline]
-    fn contains(&self, k: u64) -> bool {
-        self.lock().contains(&k)
-    }
-    #[inline]
-    fn add(&self, k: u64) -> bool {
-        self.lock().insert(k)
-    }
-    #[inline]
-    fn discard(&self, k: u64) -> bool {
-        self.lock().remove(&k)
-    }
-}
-
-impl SharedSet for std::sync::Mutex<HashSet<u64>> {
-    #[inline]
-    fn contains(&self, k: u64) -> bool {
-        self.lock().unwrap().contains(&k)
-    }
-    #[inline]
-    fn add(&self, k: u64) -> bool {
-        self.lock().unwrap().insert(k)
-    }
-    #[inline]
-    fn discard(&self, k: u64) -> bool {
-        self.lock().unwrap().remove(&k)
-    }
-}
-
-impl SharedSet for parking_lot::RwLock<HashSet<u64>> {
-    #[inline]
-    fn contains(&self, k: u64) -> bool {
-        self.read().contains(&k)
-    }
-    #[inline]
-    fn add(&self, k: u64) -> bool {
-        self.write().insert(k)
-    }
-    #[inline]
-    fn discard(&self, k: u64) -> bool {
-        self.write().remove(&k)
-    }
-}
-
-impl SharedSet for DashSet<u64> {
-    #[inline]
-    fn contains(&self, k: u64) -> bool {
-        DashSet::contains(self, &k)
-    }
-    #[inline]
-    fn add(&self, k: u64) -> bool {
-        self.insert(k)
-    }
-    #[inline]
-    fn discard(&self, k: u64) -> bool {
-        self.remove(&k).is_some()
-    }
-}
-
-/// Keys are drawn from `0..KEYS`; the set starts with `PREFILL` of them (the even ones).
-/// With as many adds as discards over uniform keys, half full is the steady state.
-const KEYS: u64 = 20_000;
-const PREFILL: u64 = 10_000;
-
 /// Every set under test: its id and a constructor of an empty one.
 fn each_set(mut f: impl FnMut(&str, &dyn Fn() -> Box<dyn SharedSetDyn>)) {
     f("gilfree_Set", &|| Box::new(gilfree::Set::<u64>::new()));
@@ -262,13 +176,8 @@ impl<S: SharedSet> SharedSetDyn for S {
         }
     }
 
-    /// `ops` steps of the read-heavy mix (benches/common) over `0..KEYS`; the `true` answers.
     fn read_heavy(&self, ops: u64, seed: u64) -> u64 {
-        read_heavy_mix(ops, seed, KEYS, |op, key| match op {
-            SetOp::Contains => self.contains(key),
-            SetOp::Add => self.add(key),
-            SetOp::Discard => self.discard(key),
-        })
+        sets::read_heavy(self, ops, seed)
     }
 
     /// `iters` contains on present keys, cycling over the prefilled ones.

@@ -35,6 +35,7 @@
 
 mod common;
 
+use common::sets::{KEYS, PREFILL, SharedSet, read_heavy};
 use common::*;
 use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use crossbeam_channel::{Receiver, Sender};
@@ -176,14 +177,11 @@ fn transfer<C: Chan>(chan: &C, producers: usize, consumers: usize, n: u64) -> Du
             received.fetch_add(sum, Ordering::Relaxed);
         }
     });
-    // Producer i sent 0..k: k(k-1)/2.
-    let sent: u64 = (0..producers)
-        .map(|i| {
-            let k = share(n, producers, i);
-            k * k.saturating_sub(1) / 2
-        })
-        .sum();
-    assert_eq!(received.into_inner(), sent, "messages lost or duplicated");
+    assert_eq!(
+        received.into_inner(),
+        sent_sum(n, producers),
+        "messages lost or duplicated"
+    );
     elapsed
 }
 
@@ -221,100 +219,6 @@ fn queue(c: &mut Criterion) {
 
 // ---------------------------------------------------------------------------------------------
 // Set: N threads, 90% contains / 5% add / 5% discard
-
-/// Keys are drawn from `0..KEYS`; the set starts with `PREFILL` of them (the even ones), as in
-/// `benches/collections.rs`. With as many adds as discards, half full is the steady state.
-const KEYS: u64 = 20_000;
-const PREFILL: u64 = 10_000;
-
-/// A set of `u64` safe to share.
-trait SharedSet: Sync {
-    fn contains(&self, k: u64) -> bool;
-    fn add(&self, k: u64) -> bool;
-    fn discard(&self, k: u64) -> bool;
-    fn size(&self) -> usize;
-}
-
-impl SharedSet for gilfree::Set<u64> {
-    #[inline]
-    fn contains(&self, k: u64) -> bool {
-        gilfree::Set::contains(self, &k)
-    }
-    #[inline]
-    fn add(&self, k: u64) -> bool {
-        gilfree::Set::add(self, k)
-    }
-    #[inline]
-    fn discard(&self, k: u64) -> bool {
-        gilfree::Set::discard(self, &k)
-    }
-    fn size(&self) -> usize {
-        self.len()
-    }
-}
-
-impl SharedSet for DashSet<u64> {
-    #[inline]
-    fn contains(&self, k: u64) -> bool {
-        DashSet::contains(self, &k)
-    }
-    #[inline]
-    fn add(&self, k: u64) -> bool {
-        self.insert(k)
-    }
-    #[inline]
-    fn discard(&self, k: u64) -> bool {
-        self.remove(&k).is_some()
-    }
-    fn size(&self) -> usize {
-        self.len()
-    }
-}
-
-impl SharedSet for parking_lot::RwLock<HashSet<u64>> {
-    #[inline]
-    fn contains(&self, k: u64) -> bool {
-        self.read().contains(&k)
-    }
-    #[inline]
-    fn add(&self, k: u64) -> bool {
-        self.write().insert(k)
-    }
-    #[inline]
-    fn discard(&self, k: u64) -> bool {
-        self.write().remove(&k)
-    }
-    fn size(&self) -> usize {
-        self.read().len()
-    }
-}
-
-impl SharedSet for std::sync::Mutex<HashSet<u64>> {
-    #[inline]
-    fn contains(&self, k: u64) -> bool {
-        self.lock().unwrap().contains(&k)
-    }
-    #[inline]
-    fn add(&self, k: u64) -> bool {
-        self.lock().unwrap().insert(k)
-    }
-    #[inline]
-    fn discard(&self, k: u64) -> bool {
-        self.lock().unwrap().remove(&k)
-    }
-    fn size(&self) -> usize {
-        self.lock().unwrap().len()
-    }
-}
-
-/// `ops` steps of the read-heavy mix (benches/common) over `0..KEYS`; the `true` answers.
-fn read_heavy<S: SharedSet>(set: &S, ops: u64, seed: u64) -> u64 {
-    read_heavy_mix(ops, seed, KEYS, |op, key| match op {
-        SetOp::Contains => set.contains(key),
-        SetOp::Add => set.add(key),
-        SetOp::Discard => set.discard(key),
-    })
-}
 
 /// One set per benchmark, prefilled, reused across runs (the mix keeps it near half full);
 /// each thread draws its own stream, which goes on where its previous run stopped.

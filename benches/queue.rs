@@ -228,14 +228,11 @@ fn transfer<C: Chan>(chan: &C, producers: usize, consumers: usize, n: u64) -> Du
             received.fetch_add(sum, Ordering::Relaxed);
         }
     });
-    // Producer i sent 0..k: k(k-1)/2.
-    let sent: u64 = (0..producers)
-        .map(|i| {
-            let k = share(n, producers, i);
-            k * k.saturating_sub(1) / 2
-        })
-        .sum();
-    assert_eq!(received.into_inner(), sent, "messages lost or duplicated");
+    assert_eq!(
+        received.into_inner(),
+        sent_sum(n, producers),
+        "messages lost or duplicated"
+    );
     elapsed
 }
 

@@ -14,6 +14,8 @@
 //! Criterion's own `--sample-size`, `--warm-up-time` and `--measurement-time` flags do not
 //! override a group's settings, which is why the mode is an environment variable.
 
+pub(crate) mod sets;
+
 use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -146,6 +148,18 @@ pub(crate) fn share(total: u64, n: usize, i: usize) -> u64 {
 }
 
 #[allow(dead_code)] // every bench includes this file; each uses only some of it
+/// The sum of every value `n` messages split over `producers` carry, when producer `i` sends
+/// `0..share(n, producers, i)`: each contributes k(k-1)/2.
+pub(crate) fn sent_sum(n: u64, producers: usize) -> u64 {
+    (0..producers)
+        .map(|i| {
+            let k = share(n, producers, i);
+            k * k.saturating_sub(1) / 2
+        })
+        .sum()
+}
+
+#[allow(dead_code)] // every bench includes this file; each uses only some of it
 /// xorshift64: the benches' cheap, seeded stream of pseudo-random keys.
 #[inline]
 pub(crate) fn xorshift(state: &mut u64) -> u64 {
@@ -155,39 +169,6 @@ pub(crate) fn xorshift(state: &mut u64) -> u64 {
     x ^= x << 17;
     *state = x;
     x
-}
-
-/// One step of the read-heavy set mix.
-#[allow(dead_code)] // every bench includes this file; each uses only some of it
-pub(crate) enum SetOp {
-    Contains,
-    Add,
-    Discard,
-}
-
-#[allow(dead_code)] // every bench includes this file; each uses only some of it
-/// `ops` steps of the read-heavy mix: 90% contains, 5% add, 5% discard, keys uniform over
-/// `0..keys`, each step run by `step`. Returns how many steps answered `true` (kept, so that
-/// nothing is optimised away).
-pub(crate) fn read_heavy_mix(
-    ops: u64,
-    seed: u64,
-    keys: u64,
-    mut step: impl FnMut(SetOp, u64) -> bool,
-) -> u64 {
-    let mut state = seed;
-    let mut hits = 0;
-    for _ in 0..ops {
-        let r = xorshift(&mut state);
-        let key = r % keys;
-        let op = match (r >> 40) % 100 {
-            0..90 => SetOp::Contains,
-            90..95 => SetOp::Add,
-            _ => SetOp::Discard,
-        };
-        hits += u64::from(step(op, key));
-    }
-    hits
 }
 
 #[allow(dead_code)] // every bench includes this file; each uses only some of it
