@@ -1128,11 +1128,7 @@ fn check_args(
             )));
         }
     }
-    let first = args.iter().find_map(|a| match a.0 {
-        ArgKind::Buffer { len, .. } => Some(len),
-        ArgKind::Scalar(_) => None,
-    });
-    let n = range.or(first).ok_or_else(|| {
+    let n = range.or_else(|| first_buffer_len(args)).ok_or_else(|| {
         OpenClError::type_error("no buffer argument gives the range: set it with .range(n)")
     })?;
     for (param, arg) in params.iter().zip(args) {
@@ -1185,6 +1181,14 @@ fn check_raw_args(
         }
     }
     Ok(())
+}
+
+/// The length of the first buffer argument: a kernel's default range (PyOpenCL's rule).
+fn first_buffer_len(args: &[Arg]) -> Option<usize> {
+    args.iter().find_map(|a| match a.0 {
+        ArgKind::Buffer { len, .. } => Some(len),
+        ArgKind::Scalar(_) => None,
+    })
 }
 
 fn check_exec(shared: &Shared, args: &[Arg]) -> Result<(), OpenClError> {
@@ -1260,11 +1264,7 @@ impl sealed::Prepare for KernelCall {
                 if let Some(params) = params {
                     check_raw_args(name, params, &self.args)?;
                 }
-                let first = self.args.iter().find_map(|a| match a.0 {
-                    ArgKind::Buffer { len, .. } => Some(len),
-                    ArgKind::Scalar(_) => None,
-                });
-                self.range.or(first).ok_or_else(|| {
+                self.range.or_else(|| first_buffer_len(&self.args)).ok_or_else(|| {
                     OpenClError::type_error(format!(
                         "kernel {name:?} has no buffer argument to give its range: set .range(n)"
                     ))
@@ -1358,17 +1358,4 @@ impl<T: Scalar> sealed::Job for PreparedReduction<T> {
         })?;
         Ok(read(&out, 1, state)?[0])
     }
-}
-
-#[allow(dead_code)]
-fn _assert_send_sync() {
-    fn is<T: Send + Sync>() {}
-    is::<OpenClExecutor>();
-    is::<DeviceBuffer<f32>>();
-    is::<ElementwiseKernel>();
-    is::<ReductionKernel<f64>>();
-    is::<Program>();
-    is::<Kernel>();
-    is::<KernelCall>();
-    is::<Arg>();
 }
