@@ -217,3 +217,147 @@ fn simple_queue_puts_wake_sleeping_getters() {
         assert!(q.empty());
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// The lock-free ring behind a bounded `Queue` (`src/prims/queue/ring.rs`): its sleepers, its
+// laps, its lock-free task count and its retirement into the locked core.
+
+/// Q-6 on the ring: two getters may sleep on an empty `Queue(2)` while another thread puts two
+/// items. A put learns that someone sleeps only from the getters' count, read after a
+/// `SeqCst` fence (no lock): a lost wake-up leaves a getter asleep for ever (loom: deadlock).
+#[test]
+fn ring_puts_wake_sleeping_getters() {
+    check_bounded(2, || {
+        let q = Arc::new(Queue::new(2));
+        let getters: Vec<_> = (0..2)
+            .map(|_| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.get().unwrap())
+            })
+            .collect();
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        let mut got: Vec<i32> = getters.into_iter().map(|g| g.join().unwrap()).collect();
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+        assert_eq!(q.qsize(), 0);
+    });
+}
+
+/// on the ring: two producers race for the one slot of a `Queue(1)` across two laps
+/// while a consumer takes both items. Each item arrives exactly once (a slot written twice,
+/// or read before its stamp says so, is a data race loom reports), and a producer that found
+/// the ring full is woken by the get that made room.
+#[test]
+fn ring_two_producers_share_one_slot() {
+    check_bounded(2, || {
+        let q = Arc::new(Queue::new(1));
+        let producers: Vec<_> = [10, 20]
+            .into_iter()
+            .map(|n| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || q.put(n).unwrap())
+            })
+            .collect();
+        let mut got = [q.get().unwrap(), q.get().unwrap()];
+        for p in producers {
+            p.join().unwrap();
+        }
+        got.sort_unstable();
+        assert_eq!(got, [10, 20]);
+        assert_eq!(q.get_nowait(), Err(GetError::Empty));
+    });
+}
+
+/// on the ring: the task count is an atomic there, and `task_done` wakes a joiner
+/// without taking the lock unless one is counted in. A worker takes two items through a
+/// `Queue(1)` and marks each done; `join` returns only after both (a missed wake-up:
+/// deadlock), and one more `task_done` is the Q-8 error.
+#[test]
+fn ring_join_waits_for_lock_free_task_done() {
+    check_bounded(2, || {
+        let q = Arc::new(Queue::new(1));
+        let worker = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                for _ in 0..2 {
+                    q.get().unwrap();
+                    q.task_done().unwrap();
+                }
+            })
+        };
+        q.put('a').unwrap();
+        q.put('b').unwrap();
+        q.join();
+        assert_eq!(q.unfinished_tasks(), 0);
+        worker.join().unwrap();
+        assert!(q.task_done().is_err(), "Q-8: one task_done too many");
+    });
+}
+
+/// Q-10 on the ring: `set_maxsize` closes the ring and moves its items to the locked core
+/// while a putter may be blocked on the full `Queue(1)` and a getter may be taking the item.
+/// Nothing is lost or duplicated, the first item comes out first, and the blocked putter
+/// finishes on the locked core (with the larger bound there is room).
+#[test]
+fn set_maxsize_retires_the_ring_under_a_putter_and_a_getter() {
+    check_bounded(2, || {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).unwrap();
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(2).unwrap())
+        };
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get().unwrap())
+        };
+        q.set_maxsize(2);
+        putter.join().unwrap();
+        let first = getter.join().unwrap();
+        assert_eq!(first, 1, "Q-1: the ring's item comes out first");
+        assert_eq!(q.try_iter().collect::<Vec<_>>(), [2]);
+        assert_eq!(q.maxsize(), 2);
+        assert_eq!(q.unfinished_tasks(), 2);
+    });
+}
+
+/// QS-3, QS-6 on the ring: a getter sleeps on an empty `Queue(2)` while another thread puts
+/// one item and shuts the queue down; the shutdown moves the ring's items to the locked core.
+/// The getter drains the item, then gets `ShutDown`; nobody sleeps through the move.
+#[test]
+fn ring_plain_shutdown_drains_then_wakes_getters() {
+    check_bounded(3, || {
+        let q = Arc::new(Queue::new(2));
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || (q.get(), q.get()))
+        };
+        q.put(7).unwrap();
+        q.shutdown(false);
+        assert_eq!(getter.join().unwrap(), (Ok(7), Err(ShutDown(()))));
+        assert_eq!(q.put_nowait(8), Err(PutError::ShutDown(8)));
+    });
+}
+
+/// on the ring in "timeouts fire" mode: a `get_timeout` on an empty `Queue(1)`
+/// races a put. The getter gets the item, or `Empty` with the item still queued; the timeout
+/// firing as the item lands must not lose it.
+#[test]
+fn ring_get_timeout_races_a_put() {
+    check_with_timeouts(3, || {
+        let q = Arc::new(Queue::new(1));
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get_timeout(Duration::from_secs(1)).ok())
+        };
+        q.put(3).unwrap();
+        match getter.join().unwrap() {
+            Some(item) => {
+                assert_eq!(item, 3);
+                assert!(q.empty());
+            }
+            None => assert_eq!(q.get_nowait(), Ok(3)),
+        }
+    });
+}

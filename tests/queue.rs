@@ -31,7 +31,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -1793,4 +1793,138 @@ proptest! {
     ) {
         check_against_model::<Priority, PriorityModel>(maxsize, ops)?;
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lock-free ring of a bounded `Queue` (0 < maxsize <= 65,536), and its retirement into the
+// locked core by `set_maxsize` and `shutdown`
+
+/// on the ring: over a thousand laps of a `Queue(3)`, `qsize`, `full` and
+/// `unfinished_tasks` stay exact (the task count is derived from the ring's tail there), and
+/// Q-8's error comes exactly when every task is done.
+#[test]
+fn ring_counts_stay_exact_across_many_laps() {
+    let q = Queue::new(3);
+    for lap in 0..1000u32 {
+        for k in 0..3 {
+            q.put_nowait(lap * 3 + k).unwrap();
+            assert_eq!(q.qsize(), k as usize + 1);
+        }
+        assert!(q.full());
+        assert_eq!(q.put_nowait(u32::MAX), Err(PutError::Full(u32::MAX)));
+        assert_eq!(q.unfinished_tasks(), 3);
+        for k in 0..3 {
+            assert_eq!(q.get_nowait(), Ok(lap * 3 + k), "Q-1: FIFO across laps");
+        }
+        assert!(q.empty());
+        assert_eq!(q.unfinished_tasks(), 3, "Q-9: get does not finish a task");
+        for left in (0..3).rev() {
+            q.task_done().unwrap();
+            assert_eq!(q.unfinished_tasks(), left);
+        }
+        assert!(q.task_done().is_err(), "Q-8");
+    }
+}
+
+/// Q-10, QS-4 on the ring: `set_maxsize` moves the ring's items to the locked core in order
+/// and keeps the task count (ring puts and locked puts add up); an immediate shutdown then
+/// discards the queued items' tasks only, so the task of an item taken earlier stays
+/// unfinished until its `task_done`.
+#[test]
+fn ring_retirement_keeps_order_and_task_count() {
+    let q = Queue::new(3);
+    for c in ['a', 'b', 'c'] {
+        q.put(c).unwrap();
+    }
+    assert_eq!(q.get(), Ok('a'));
+    q.set_maxsize(10);
+    assert_eq!(q.maxsize(), 10);
+    assert_eq!(q.qsize(), 2);
+    assert!(!q.full());
+    for c in ['d', 'e'] {
+        q.put_nowait(c).unwrap();
+    }
+    assert_eq!(q.qsize(), 4);
+    assert_eq!(q.unfinished_tasks(), 5);
+    assert_eq!(q.get(), Ok('b'), "the ring's items come before the later puts");
+    q.shutdown(true);
+    assert_eq!(q.qsize(), 0);
+    assert_eq!(q.unfinished_tasks(), 2, "'a' and 'b' were taken, not marked done");
+    assert!(!q.join_timeout(Duration::from_millis(20)));
+    q.task_done().unwrap();
+    q.task_done().unwrap();
+    assert!(q.join_timeout(Duration::ZERO));
+    assert!(q.task_done().is_err(), "Q-8");
+    assert_eq!(q.put_nowait('f'), Err(PutError::ShutDown('f')));
+}
+
+/// a huge bound allocates nothing up front (it uses the locked core, not a ring of
+/// `maxsize` slots), and still bounds the queue.
+#[test]
+fn huge_maxsize_allocates_nothing_up_front() {
+    let q = Queue::new(usize::MAX);
+    assert_eq!(q.maxsize(), usize::MAX);
+    for n in 0..3 {
+        q.put_nowait(n).unwrap();
+    }
+    assert!(!q.full());
+    q.set_maxsize(3);
+    assert!(q.full());
+    assert_eq!(q.put_nowait(9), Err(PutError::Full(9)));
+    assert_eq!(q.try_iter().collect::<Vec<_>>(), [0, 1, 2]);
+}
+
+/// on the ring under load: 4 producers and 4 consumers pass 40,000 items through
+/// a `Queue(2)` (so the ring wraps 20,000 laps, and both sides keep finding it full or empty
+/// and sleeping). Every item arrives exactly once, each consumer sees each producer's items in
+/// the order they were put (FIFO), and `join` returns after the last `task_done`.
+#[test]
+fn ring_stress_keeps_each_producers_order() {
+    const PRODUCERS: u32 = 4;
+    const PER_PRODUCER: u32 = 10_000;
+    with_watchdog(|| {
+        let q = Arc::new(Queue::new(2));
+        let seen: Arc<Vec<AtomicBool>> = Arc::new(
+            (0..PRODUCERS * PER_PRODUCER)
+                .map(|_| AtomicBool::new(false))
+                .collect(),
+        );
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|p| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || {
+                    for n in 0..PER_PRODUCER {
+                        q.put((p, n)).unwrap();
+                    }
+                })
+            })
+            .collect();
+        let consumers: Vec<_> = (0..4)
+            .map(|_| {
+                let q = Arc::clone(&q);
+                let seen = Arc::clone(&seen);
+                thread::spawn(move || {
+                    let mut last = [None::<u32>; PRODUCERS as usize];
+                    let mut got = 0u32;
+                    while let Ok((p, n)) = q.get() {
+                        let prev = last[p as usize].replace(n);
+                        assert!(prev.is_none_or(|prev| prev < n), "Q-1: FIFO per producer");
+                        let id = (p * PER_PRODUCER + n) as usize;
+                        assert!(!seen[id].swap(true, SeqCst), "item {id} arrived twice");
+                        got += 1;
+                        q.task_done().unwrap();
+                    }
+                    got
+                })
+            })
+            .collect();
+        for p in producers {
+            p.join().unwrap();
+        }
+        q.join();
+        assert_eq!(q.unfinished_tasks(), 0);
+        q.shutdown(false);
+        let total: u32 = consumers.into_iter().map(|c| c.join().unwrap()).sum();
+        assert_eq!(total, PRODUCERS * PER_PRODUCER);
+    });
 }

@@ -14,11 +14,18 @@ use std::time::Duration;
 
 pub(crate) use crossbeam_utils::CachePadded;
 pub(crate) use loom::sync::Arc;
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, fence};
 /// std's (see the native facade): written only under an `rt::Mutex`, which loom does model.
 pub(crate) use std::sync::OnceLock;
 pub(crate) use std::sync::atomic::Ordering;
 pub(crate) use std::time::Instant;
+
+/// See the native facade: loom does not model `SeqCst` accesses (it treats them as
+/// `AcqRel`), but does model `fence(SeqCst)`, which orders the store-then-load pattern the
+/// same way.
+pub(crate) fn seqcst_pair() {
+    fence(Ordering::SeqCst);
+}
 
 /// The frozen clock: the same instant for the whole process.
 pub(crate) fn now() -> Instant {

@@ -11,7 +11,7 @@
 //! |---|---|---|
 //! | `Mutex`, `MutexGuard`, `Condvar` | parking_lot (no poisoning, no spurious wake-ups) | loom's, wrapped to the same shape |
 //! | `RwLock` (`read` / `write`) | parking_lot | loom's, wrapped to the same shape |
-//! | `AtomicBool`, `AtomicUsize`, `AtomicU64`, `Ordering` | std | loom |
+//! | `AtomicBool`, `AtomicUsize`, `AtomicU64`, `Ordering`, `fence` | std | loom (`fence(SeqCst)` is modelled; `SeqCst` accesses are not) |
 //! | `Arc`, `UnsafeCell` (`with` / `with_mut`) | std | loom (accesses are race-checked) |
 //! | `Instant`, `now()` | the real clock | a frozen clock; timed waits are untimed unless "timeouts fire" |
 //! | `Backoff`, `CachePadded` | crossbeam-utils | no spinning (straight to the slow path) |

@@ -12,6 +12,16 @@ pub(crate) use crossbeam_utils::CachePadded;
 pub(crate) use std::sync::atomic::Ordering;
 pub(crate) use std::time::Instant;
 
+/// Marks a store-then-load pattern ("Dekker": I write mine, then read yours) made of `SeqCst`
+/// accesses on both sides, such as a sleeper counting itself in and then looking at the
+/// queue, against a producer changing the queue and then reading the count. The C++ memory
+/// model puts all `SeqCst` accesses in one total order, so at least one side sees the other's
+/// write: nothing to emit here (no `mfence` after a store to a contended line). loom models
+/// `SeqCst` accesses as `AcqRel` only, so its facade puts a `fence(SeqCst)` here, which gives
+/// the pattern the same guarantee in the model.
+#[inline(always)]
+pub(crate) fn seqcst_pair() {}
+
 /// The current time; the one clock every primitive reads.
 #[inline]
 pub(crate) fn now() -> Instant {

@@ -1,7 +1,10 @@
 //! The one core behind `Queue`, `LifoQueue` and `PriorityQueue` (and `SimpleQueue`).
 
 use super::super::Wait;
-use super::rt::{AtomicUsize, Backoff, Condvar, Mutex, MutexGuard, Ordering};
+use super::ring::{Pop, Refused, Ring};
+use super::rt::{
+    AtomicUsize, Backoff, CachePadded, Condvar, Mutex, MutexGuard, Ordering, seqcst_pair, thread,
+};
 use crate::error::{GetError, PutError, ShutDown, ValueError};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -31,6 +34,10 @@ pub trait Order<T>: 'static {
     /// Python's class name, for `Debug`.
     #[doc(hidden)]
     const NAME: &'static str;
+    /// Whether a bounded queue of this order may keep its items in the lock-free ring
+    /// (first in, first out only).
+    #[doc(hidden)]
+    const RING: bool = false;
 }
 
 /// First in, first out: Python's `queue.Queue`.
@@ -133,6 +140,7 @@ impl<T: Ord> Store<T> for PriorityStore<T> {
 impl<T> Order<T> for Fifo {
     type Store = FifoStore<T>;
     const NAME: &'static str = "Queue";
+    const RING: bool = true;
 }
 
 impl<T> Order<T> for Lifo {
@@ -216,17 +224,11 @@ pub type PriorityQueue<T> = BaseQueue<T, Priority>;
 
 /// The state behind the queue's lock.
 struct State<S> {
+    /// The items of the locked core (empty while the ring holds them).
     items: S,
     /// `0`: unbounded (Python's `maxsize <= 0`).
     maxsize: usize,
-    /// Python's `unfinished_tasks`: puts not yet matched by a `task_done`.
-    unfinished: usize,
     shutdown: bool,
-    /// Threads asleep on `not_empty`, `not_full` and `all_tasks_done`. A put, get or task_done
-    /// that finds the count zero skips the notify: nobody waiting costs no wake-up call.
-    getters: usize,
-    putters: usize,
-    joiners: usize,
 }
 
 impl<S> State<S> {
@@ -279,6 +281,21 @@ impl<S> State<S> {
 /// Everything a thread wrote before `put(x)` is visible to the thread whose `get` returns `x`;
 /// everything written before `task_done()` is visible to a `join` that it releases.
 ///
+/// # Storage
+///
+/// A bounded `Queue` (first in, first out, `0 < maxsize <= 65,536`) keeps its items in a
+/// lock-free ring of `maxsize` slots, allocated up front: a put and a get that find room and an
+/// item take no lock and write no shared counter, only the slot they hand over and their own
+/// end of the ring. A thread only takes the lock to fall asleep or to wake a sleeper. The
+/// first `set_maxsize` to a new bound, or a `shutdown`, moves the items (in order) to the
+/// locked core that unbounded queues, larger bounds, `LifoQueue` and `PriorityQueue` use from
+/// the start, and the queue stays there.
+///
+/// On the ring, a `get_nowait` (or a `get_timeout` whose time is up) that runs while another
+/// thread is in the middle of a `put` may wait a moment for that put to finish, and reports
+/// `Empty` if it does not finish within a short spin, even when later puts have already
+/// returned (their items are queued behind it, in order).
+///
 /// # Differences from Python
 ///
 /// * A negative timeout cannot be written as a `Duration`, so Python's `ValueError` for one
@@ -286,17 +303,51 @@ impl<S> State<S> {
 /// * Failed puts return the item: `PutError::Full(item)`, `ShutDown(item)`.
 /// * Python's `put(x, block=False)` is [`put_nowait`](Self::put_nowait).
 pub struct BaseQueue<T, O: Order<T>> {
+    /// The items of a bounded FIFO queue (`0 < maxsize <= RING_MAX`) until the ring is closed:
+    /// puts and gets then take no lock. `shutdown` and `set_maxsize` close it and move its items
+    /// into `state.items`, the locked core, which every other queue uses from the start.
+    ring: Option<Ring<T>>,
     state: Mutex<State<O::Store>>,
     /// A copy of `items.len()`, written under the lock: `qsize`, `empty` and the spin before
-    /// sleeping read it without taking the lock.
+    /// sleeping read it without taking the lock. (The ring counts its own.)
     len: AtomicUsize,
+    /// Python's `unfinished_tasks` is kept as two sums, so that a put onto the ring writes no
+    /// counter at all: `unfinished = puts - settled`, where the puts are those of the locked
+    /// core (`locked_puts`, counted under the lock) plus the ring's own count of the positions
+    /// its producers claimed (`Ring::pushes`, read from the tail). `settled` counts the
+    /// `task_done` calls and the tasks of items discarded by an immediate shutdown; on its own
+    /// cache line, since consumers write it.
+    locked_puts: AtomicUsize,
+    settled: CachePadded<AtomicUsize>,
+    /// Threads asleep on `not_empty`, `not_full` and `all_tasks_done`, changed only under the
+    /// lock. A put, get or task_done that finds the count zero skips the notify: nobody
+    /// waiting costs no wake-up call. With the ring, the check is lock-free: the sleeper
+    /// counts itself in and then tries the ring once more (reading the slot's stamp and the
+    /// tail or head), the waker swaps the slot's stamp and then reads the count, all of them
+    /// `SeqCst` accesses, so one of them sees the other (`rt::seqcst_pair`). The task count and
+    /// `joiners` pair the same way.
+    getters: AtomicUsize,
+    putters: AtomicUsize,
+    joiners: AtomicUsize,
     not_empty: Condvar,
     not_full: Condvar,
     all_tasks_done: Condvar,
 }
 
-/// Storage reserved up front for a bounded queue (more is allocated as it fills).
+/// Storage reserved up front for a bounded queue on the locked core (more is allocated as it
+/// fills).
 const PREALLOCATE: usize = 1024;
+
+/// The largest `maxsize` whose queue gets the lock-free ring (allocated in full up front:
+/// about `maxsize * (8 + size_of::<T>())` bytes). Bigger bounds use the locked core.
+pub(crate) const RING_MAX: usize = 1 << 16;
+
+/// How a ring operation ended: done, or the ring was closed and the locked core must finish
+/// the job with what is handed back.
+enum Ringed<R, T> {
+    Done(R),
+    Retired(T),
+}
 
 impl<T, O: Order<T>> BaseQueue<T, O> {
     /// A new queue holding at most `maxsize` items; `0` means unbounded (Q-3).
@@ -311,17 +362,25 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(Queue::<u32>::new(8).maxsize(), 8);
     /// ```
     pub fn new(maxsize: usize) -> Self {
+        let ring = (O::RING && (1..=RING_MAX).contains(&maxsize)).then(|| Ring::new(maxsize));
+        let items = if ring.is_some() {
+            O::Store::default()
+        } else {
+            O::Store::with_capacity(maxsize.min(PREALLOCATE))
+        };
         BaseQueue {
+            ring,
             state: Mutex::new(State {
-                items: O::Store::with_capacity(maxsize.min(PREALLOCATE)),
+                items,
                 maxsize,
-                unfinished: 0,
                 shutdown: false,
-                getters: 0,
-                putters: 0,
-                joiners: 0,
             }),
             len: AtomicUsize::new(0),
+            locked_puts: AtomicUsize::new(0),
+            settled: CachePadded::new(AtomicUsize::new(0)),
+            getters: AtomicUsize::new(0),
+            putters: AtomicUsize::new(0),
+            joiners: AtomicUsize::new(0),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             all_tasks_done: Condvar::new(),
@@ -442,7 +501,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[inline]
     pub fn qsize(&self) -> usize {
-        self.len.load(Ordering::Relaxed)
+        match self.open_ring() {
+            Some(ring) => ring.len(),
+            None => self.len.load(Ordering::Relaxed),
+        }
     }
 
     /// Whether the queue holds no items (Q-2).
@@ -469,6 +531,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[doc(alias = "is_full")]
     pub fn full(&self) -> bool {
+        if let Some(ring) = self.open_ring() {
+            return ring.len() >= ring.capacity();
+        }
         let st = self.state.lock();
         !st.has_room()
     }
@@ -500,11 +565,20 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     pub fn set_maxsize(&self, maxsize: usize) {
         let mut st = self.state.lock();
+        let retired = match &self.ring {
+            Some(ring) if maxsize != ring.capacity() => self.retire_ring(ring, &mut st),
+            _ => false,
+        };
         st.maxsize = maxsize;
-        let wake = st.putters > 0 && st.has_room();
+        let wake = self.putters.load(Ordering::Relaxed) > 0 && (retired || st.has_room());
+        let wake_getters = retired && self.getters.load(Ordering::Relaxed) > 0;
         drop(st);
         if wake {
             self.not_full.notify_all();
+        }
+        if wake_getters {
+            // Asleep on the ring: they move to the locked core.
+            self.not_empty.notify_all();
         }
     }
 
@@ -521,7 +595,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(q.unfinished_tasks(), 0);
     /// ```
     pub fn unfinished_tasks(&self) -> usize {
-        self.state.lock().unfinished
+        // `settled` first: it never passes the puts counted before it was read, and puts only
+        // grow, so the difference cannot go below zero.
+        let settled = self.settled.load(Ordering::SeqCst);
+        self.puts().wrapping_sub(settled)
     }
 
     /// Marks one task finished (Q-9): call it once per item taken, when the work on it is done.
@@ -541,17 +618,28 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(err.message(), "task_done() called too many times");
     /// ```
     pub fn task_done(&self) -> Result<(), ValueError> {
-        let mut st = self.state.lock();
-        if st.unfinished == 0 {
-            return Err(ValueError::new("task_done() called too many times"));
+        let mut settled = self.settled.load(Ordering::SeqCst);
+        loop {
+            let puts = self.puts();
+            if settled == puts {
+                return Err(ValueError::new("task_done() called too many times"));
+            }
+            match self.settled.compare_exchange(
+                settled,
+                settled.wrapping_add(1),
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => {
+                    if settled.wrapping_add(1) == puts {
+                        // Zero, unless a put came meanwhile (a joiner then looks and sleeps on).
+                        self.wake_joiners(false);
+                    }
+                    return Ok(());
+                }
+                Err(current) => settled = current,
+            }
         }
-        st.unfinished -= 1;
-        let wake = st.unfinished == 0 && st.joiners > 0;
-        drop(st);
-        if wake {
-            self.all_tasks_done.notify_all();
-        }
-        Ok(())
     }
 
     /// Waits until every item put has been marked done with [`task_done`](Self::task_done)
@@ -611,16 +699,32 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     pub fn shutdown(&self, immediate: bool) {
         let mut st = self.state.lock();
         st.shutdown = true;
+        if let Some(ring) = &self.ring {
+            self.retire_ring(ring, &mut st);
+        }
         let discarded = if immediate {
             let items = std::mem::take(&mut st.items);
-            st.unfinished = st.unfinished.saturating_sub(items.len());
+            let n = items.len();
+            // Never below zero (Python's `if unfinished_tasks > 0` per item): the puts are
+            // frozen now (the ring is closed, the locked core refuses under this lock), and
+            // task_done may race this.
+            let puts = self.puts();
+            let _ = self
+                .settled
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |settled| {
+                    let unfinished = puts.wrapping_sub(settled);
+                    Some(settled.wrapping_add(n.min(unfinished)))
+                });
             self.len.store(0, Ordering::Relaxed);
             Some(items)
         } else {
             None
         };
-        let (getters, putters) = (st.getters > 0, st.putters > 0);
-        let joiners = st.joiners > 0 && st.unfinished == 0;
+        let getters = self.getters.load(Ordering::Relaxed) > 0;
+        let putters = self.putters.load(Ordering::Relaxed) > 0;
+        // Joiners check the count under the lock after counting themselves in, so reading
+        // both here, under the lock, misses none.
+        let joiners = self.joiners.load(Ordering::Relaxed) > 0 && self.unfinished_tasks() == 0;
         drop(st);
         if getters {
             self.not_empty.notify_all();
@@ -684,7 +788,139 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     // -----------------------------------------------------------------------------------------
     // The core: every public put and get goes through these.
 
-    fn put_inner(&self, item: T, mut wait: Wait) -> Result<(), PutError<T>> {
+    /// The ring, while it is open (it may close at any moment; its operations then say so).
+    #[inline]
+    fn open_ring(&self) -> Option<&Ring<T>> {
+        self.ring.as_ref().filter(|ring| !ring.is_closed())
+    }
+
+    /// Closes the ring and moves what it holds to the locked core, in order; `true` if this
+    /// call closed it. Called with the lock held, so nobody sleeps or runs the locked core
+    /// meanwhile; lock-free gets may still take items, and pushes that claimed a slot before
+    /// the close are waited for (they publish without the lock).
+    fn retire_ring(&self, ring: &Ring<T>, st: &mut State<O::Store>) -> bool {
+        if !ring.close() {
+            return false;
+        }
+        loop {
+            match ring.try_pop() {
+                Pop::Item(item) => st.items.push(item),
+                Pop::Pending => thread::yield_now(),
+                Pop::Empty | Pop::Closed => break,
+            }
+        }
+        self.len.store(st.items.len(), Ordering::Relaxed);
+        true
+    }
+
+    /// After this thread published to or freed a slot of the ring, wakes one thread asleep
+    /// on `cv` (counted in `sleepers`), if any. The pairing with the sleeper is described on
+    /// the `getters` field; taking the lock waits for a sleeper between counting itself in
+    /// and falling asleep. `locked`: the caller holds the lock already.
+    #[inline]
+    fn wake_one_after_ring_change(&self, sleepers: &AtomicUsize, cv: &Condvar, locked: bool) {
+        seqcst_pair();
+        if sleepers.load(Ordering::SeqCst) > 0 {
+            if !locked {
+                drop(self.state.lock());
+            }
+            cv.notify_one();
+        }
+    }
+
+    /// Wakes every joiner after the task count reached zero (lock-free, as above).
+    fn wake_joiners(&self, locked: bool) {
+        seqcst_pair();
+        if self.joiners.load(Ordering::SeqCst) > 0 {
+            if !locked {
+                drop(self.state.lock());
+            }
+            self.all_tasks_done.notify_all();
+        }
+    }
+
+    /// Every put so far: see the `settled` field.
+    #[inline]
+    fn puts(&self) -> usize {
+        let ring = self.ring.as_ref().map_or(0, Ring::pushes);
+        self.locked_puts.load(Ordering::SeqCst).wrapping_add(ring)
+    }
+
+    fn put_inner(&self, mut item: T, mut wait: Wait) -> Result<(), PutError<T>> {
+        // Not `open_ring()`: the push finds out itself, from the tail it reads anyway.
+        if let Some(ring) = &self.ring {
+            match self.ring_put(ring, item, &mut wait) {
+                Ringed::Done(result) => return result,
+                Ringed::Retired(back) => item = back,
+            }
+        }
+        self.locked_put(item, wait)
+    }
+
+    /// One push onto the ring, waking a getter if it published. Its task is counted by the
+    /// claim of the tail position, before the item is published, so a `task_done` for it can
+    /// never come first.
+    #[inline]
+    fn push_counted(&self, ring: &Ring<T>, item: T, locked: bool) -> Result<(), Refused<T>> {
+        let pushed = ring.try_push(item);
+        if pushed.is_ok() {
+            self.wake_one_after_ring_change(&self.getters, &self.not_empty, locked);
+        }
+        pushed
+    }
+
+    /// `put` on the ring.
+    fn ring_put(
+        &self,
+        ring: &Ring<T>,
+        mut item: T,
+        wait: &mut Wait,
+    ) -> Ringed<Result<(), PutError<T>>, T> {
+        let backoff = Backoff::new();
+        loop {
+            match self.push_counted(ring, item, false) {
+                Ok(()) => return Ringed::Done(Ok(())),
+                Err(Refused::Closed(back)) => return Ringed::Retired(back),
+                Err(Refused::Full(back) | Refused::Pending(back)) => item = back,
+            }
+            let deadline = match *wait {
+                Wait::Never => return Ringed::Done(Err(PutError::Full(item))),
+                Wait::Until(at) => Some(at),
+                Wait::Forever => None,
+            };
+            if !backoff.is_completed() {
+                // A getter is probably on its way: give it a moment before sleeping.
+                backoff.snooze();
+                continue;
+            }
+            // Count in, then try once more: a get that frees a slot after this try sees the
+            // count (see the `getters` field) and wakes us.
+            let mut st = self.state.lock();
+            self.putters.fetch_add(1, Ordering::SeqCst);
+            seqcst_pair();
+            let result = self.push_counted(ring, item, true);
+            let timed_out = match result {
+                Ok(()) => false,
+                Err(Refused::Closed(_)) => false,
+                Err(Refused::Full(_) | Refused::Pending(_)) => {
+                    self.not_full.wait_until(&mut st, deadline)
+                }
+            };
+            self.putters.fetch_sub(1, Ordering::Relaxed);
+            drop(st);
+            match result {
+                Ok(()) => return Ringed::Done(Ok(())),
+                Err(Refused::Closed(back)) => return Ringed::Retired(back),
+                Err(Refused::Full(back) | Refused::Pending(back)) => item = back,
+            }
+            if timed_out {
+                // One last try (at the top of the loop), then Full.
+                *wait = Wait::Never;
+            }
+        }
+    }
+
+    fn locked_put(&self, item: T, mut wait: Wait) -> Result<(), PutError<T>> {
         let mut st = self.state.lock();
         let backoff = Backoff::new();
         loop {
@@ -704,15 +940,15 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 // A getter is probably on its way: give it a moment before sleeping.
                 let maxsize = st.maxsize;
                 drop(st);
-                while self.qsize() >= maxsize && !backoff.is_completed() {
+                while self.len.load(Ordering::Relaxed) >= maxsize && !backoff.is_completed() {
                     backoff.snooze();
                 }
                 st = self.state.lock();
                 continue;
             }
-            st.putters += 1;
+            self.putters.fetch_add(1, Ordering::Relaxed);
             let timed_out = self.not_full.wait_until(&mut st, deadline);
-            st.putters -= 1;
+            self.putters.fetch_sub(1, Ordering::Relaxed);
             if timed_out {
                 // One last look (at the top of the loop), then Full.
                 wait = Wait::Never;
@@ -720,22 +956,24 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         }
     }
 
-    /// Puts `item` without looking at `maxsize` or shutdown: `SimpleQueue`, which has neither.
+    /// Puts `item` without looking at `maxsize` or shutdown: `SimpleQueue`, which has neither
+    /// (and never a ring).
     #[inline]
     pub(super) fn put_unbounded(&self, item: T) {
         let st = self.state.lock();
         self.enqueue(st, item);
     }
 
-    /// Stores `item` (room was checked by the caller), counts its task and wakes one getter.
+    /// Stores `item` in the locked core (room was checked by the caller), counts its task and
+    /// wakes one getter.
     #[inline]
     fn enqueue(&self, mut st: MutexGuard<'_, State<O::Store>>, item: T) {
-        st.unfinished += 1;
+        self.locked_puts.fetch_add(1, Ordering::SeqCst);
         // Only a PriorityQueue's push runs user code (`Ord`); the catch costs nothing when
         // nothing panics, and keeps the bookkeeping right when something does (Q-11).
         let pushed = panic::catch_unwind(AssertUnwindSafe(|| st.items.push(item)));
         self.len.store(st.items.len(), Ordering::Relaxed);
-        let wake = st.getters > 0;
+        let wake = self.getters.load(Ordering::Relaxed) > 0;
         drop(st);
         if wake {
             self.not_empty.notify_one();
@@ -746,6 +984,68 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     }
 
     pub(super) fn get_inner(&self, mut wait: Wait) -> Result<T, GetError> {
+        // Not `open_ring()`: a get must not read the producers' tail line unless the ring looks
+        // empty (the pop finds out then).
+        if let Some(ring) = &self.ring {
+            if let Ringed::Done(result) = self.ring_get(ring, &mut wait) {
+                return result;
+            }
+        }
+        self.locked_get(wait)
+    }
+
+    /// One pop from the ring, waking a putter if it freed a slot.
+    #[inline]
+    fn pop_waking(&self, ring: &Ring<T>, locked: bool) -> Pop<T> {
+        let popped = ring.try_pop();
+        if let Pop::Item(_) = popped {
+            self.wake_one_after_ring_change(&self.putters, &self.not_full, locked);
+        }
+        popped
+    }
+
+    /// `get` on the ring.
+    fn ring_get(&self, ring: &Ring<T>, wait: &mut Wait) -> Ringed<Result<T, GetError>, ()> {
+        let backoff = Backoff::new();
+        loop {
+            match self.pop_waking(ring, false) {
+                Pop::Item(item) => return Ringed::Done(Ok(item)),
+                Pop::Closed => return Ringed::Retired(()),
+                Pop::Empty | Pop::Pending => {}
+            }
+            let deadline = match *wait {
+                Wait::Never => return Ringed::Done(Err(GetError::Empty)),
+                Wait::Until(at) => Some(at),
+                Wait::Forever => None,
+            };
+            if !backoff.is_completed() {
+                // A putter is probably on its way: give it a moment before sleeping.
+                backoff.snooze();
+                continue;
+            }
+            // Count in, then look once more (see the `getters` field).
+            let mut st = self.state.lock();
+            self.getters.fetch_add(1, Ordering::SeqCst);
+            seqcst_pair();
+            let popped = self.pop_waking(ring, true);
+            let timed_out = match popped {
+                Pop::Empty | Pop::Pending => self.not_empty.wait_until(&mut st, deadline),
+                Pop::Item(_) | Pop::Closed => false,
+            };
+            self.getters.fetch_sub(1, Ordering::Relaxed);
+            drop(st);
+            match popped {
+                Pop::Item(item) => return Ringed::Done(Ok(item)),
+                Pop::Closed => return Ringed::Retired(()),
+                Pop::Empty | Pop::Pending => {}
+            }
+            if timed_out {
+                *wait = Wait::Never;
+            }
+        }
+    }
+
+    fn locked_get(&self, mut wait: Wait) -> Result<T, GetError> {
         let mut st = self.state.lock();
         let backoff = Backoff::new();
         loop {
@@ -767,27 +1067,27 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             if !backoff.is_completed() {
                 // A putter is probably on its way: give it a moment before sleeping.
                 drop(st);
-                while self.qsize() == 0 && !backoff.is_completed() {
+                while self.len.load(Ordering::Relaxed) == 0 && !backoff.is_completed() {
                     backoff.snooze();
                 }
                 st = self.state.lock();
                 continue;
             }
-            st.getters += 1;
+            self.getters.fetch_add(1, Ordering::Relaxed);
             let timed_out = self.not_empty.wait_until(&mut st, deadline);
-            st.getters -= 1;
+            self.getters.fetch_sub(1, Ordering::Relaxed);
             if timed_out {
                 wait = Wait::Never;
             }
         }
     }
 
-    /// Takes the next item (the caller saw one) and wakes one putter.
+    /// Takes the next item from the locked core (the caller saw one) and wakes one putter.
     #[inline]
     fn dequeue(&self, mut st: MutexGuard<'_, State<O::Store>>) -> Option<T> {
         let popped = panic::catch_unwind(AssertUnwindSafe(|| st.items.pop()));
         self.len.store(st.items.len(), Ordering::Relaxed);
-        let wake = st.putters > 0;
+        let wake = self.putters.load(Ordering::Relaxed) > 0;
         drop(st);
         if wake {
             self.not_full.notify_one();
@@ -800,21 +1100,27 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     }
 
     fn join_inner(&self, wait: Wait) -> bool {
+        if self.unfinished_tasks() == 0 {
+            return true;
+        }
         let mut st = self.state.lock();
-        while st.unfinished > 0 {
+        loop {
             let deadline = match wait {
-                Wait::Never => return false,
+                Wait::Never => return self.unfinished_tasks() == 0,
                 Wait::Until(at) => Some(at),
                 Wait::Forever => None,
             };
-            st.joiners += 1;
-            let timed_out = self.all_tasks_done.wait_until(&mut st, deadline);
-            st.joiners -= 1;
-            if timed_out && st.unfinished > 0 {
-                return false;
+            // Counted in before the last look, so the task_done that reaches zero sees us.
+            self.joiners.fetch_add(1, Ordering::SeqCst);
+            seqcst_pair();
+            let timed_out =
+                self.unfinished_tasks() > 0 && self.all_tasks_done.wait_until(&mut st, deadline);
+            self.joiners.fetch_sub(1, Ordering::Relaxed);
+            let done = self.unfinished_tasks() == 0;
+            if done || timed_out {
+                return done;
             }
         }
-        true
     }
 }
 
@@ -829,12 +1135,12 @@ impl<T, O: Order<T>> fmt::Debug for BaseQueue<T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = self.state.lock();
         f.debug_struct(O::NAME)
-            .field("qsize", &st.items.len())
+            .field("qsize", &self.qsize())
             .field("maxsize", &st.maxsize)
-            .field("unfinished_tasks", &st.unfinished)
+            .field("unfinished_tasks", &self.unfinished_tasks())
             .field("shutdown", &st.shutdown)
-            .field("getters_waiting", &st.getters)
-            .field("putters_waiting", &st.putters)
+            .field("getters_waiting", &self.getters.load(Ordering::Relaxed))
+            .field("putters_waiting", &self.putters.load(Ordering::Relaxed))
             .finish()
     }
 }

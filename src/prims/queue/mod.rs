@@ -21,6 +21,7 @@
 use super::rt;
 
 mod base;
+mod ring;
 mod simple;
 
 pub use base::{
