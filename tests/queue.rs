@@ -1846,10 +1846,18 @@ fn ring_retirement_keeps_order_and_task_count() {
     }
     assert_eq!(q.qsize(), 4);
     assert_eq!(q.unfinished_tasks(), 5);
-    assert_eq!(q.get(), Ok('b'), "the ring's items come before the later puts");
+    assert_eq!(
+        q.get(),
+        Ok('b'),
+        "the ring's items come before the later puts"
+    );
     q.shutdown(true);
     assert_eq!(q.qsize(), 0);
-    assert_eq!(q.unfinished_tasks(), 2, "'a' and 'b' were taken, not marked done");
+    assert_eq!(
+        q.unfinished_tasks(),
+        2,
+        "'a' and 'b' were taken, not marked done"
+    );
     assert!(!q.join_timeout(Duration::from_millis(20)));
     q.task_done().unwrap();
     q.task_done().unwrap();

@@ -3,7 +3,7 @@
 use super::super::Wait;
 use super::ring::{Pop, Refused, Ring};
 use super::rt::{
-    AtomicUsize, Backoff, CachePadded, Condvar, Mutex, MutexGuard, Ordering, seqcst_pair, thread,
+    AtomicUsize, Backoff, CachePadded, Condvar, Mutex, MutexGuard, Ordering, seqcst_pair,
 };
 use crate::error::{GetError, PutError, ShutDown, ValueError};
 use std::cmp::Reverse;
@@ -322,10 +322,11 @@ pub struct BaseQueue<T, O: Order<T>> {
     /// Threads asleep on `not_empty`, `not_full` and `all_tasks_done`, changed only under the
     /// lock. A put, get or task_done that finds the count zero skips the notify: nobody
     /// waiting costs no wake-up call. With the ring, the check is lock-free: the sleeper
-    /// counts itself in and then tries the ring once more (reading the slot's stamp and the
-    /// tail or head), the waker swaps the slot's stamp and then reads the count, all of them
-    /// `SeqCst` accesses, so one of them sees the other (`rt::seqcst_pair`). The task count and
-    /// `joiners` pair the same way.
+    /// counts itself in and then tries the ring once more, deciding "empty" from the tail (or
+    /// "full" from the head); the waker has moved that tail (head) with its CAS before it
+    /// reads the count. All four accesses are `SeqCst`, so one of the two sees the other
+    /// (`rt::seqcst_pair`). A slot claimed but not yet published is waited out, not slept
+    /// on, by the one thread holding the lock. The task count and `joiners` pair the same way.
     getters: AtomicUsize,
     putters: AtomicUsize,
     joiners: AtomicUsize,
@@ -802,12 +803,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         if !ring.close() {
             return false;
         }
-        loop {
-            match ring.try_pop() {
-                Pop::Item(item) => st.items.push(item),
-                Pop::Pending => thread::yield_now(),
-                Pop::Empty | Pop::Closed => break,
-            }
+        while let Pop::Item(item) = ring.pop_settled() {
+            st.items.push(item);
         }
         self.len.store(st.items.len(), Ordering::Relaxed);
         true
@@ -819,7 +816,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// and falling asleep. `locked`: the caller holds the lock already.
     #[inline]
     fn wake_one_after_ring_change(&self, sleepers: &AtomicUsize, cv: &Condvar, locked: bool) {
-        seqcst_pair();
+        // The pair's fence (for loom) is in the ring, right after the CAS: the stamp store
+        // that follows it is not ordered before this load.
         if sleepers.load(Ordering::SeqCst) > 0 {
             if !locked {
                 drop(self.state.lock());
@@ -859,10 +857,14 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 
     /// One push onto the ring, waking a getter if it published. Its task is counted by the
     /// claim of the tail position, before the item is published, so a `task_done` for it can
-    /// never come first.
+    /// never come first. `locked`: the caller holds the lock, and waits out a `Pending` slot.
     #[inline]
     fn push_counted(&self, ring: &Ring<T>, item: T, locked: bool) -> Result<(), Refused<T>> {
-        let pushed = ring.try_push(item);
+        let pushed = if locked {
+            ring.push_settled(item)
+        } else {
+            ring.try_push(item)
+        };
         if pushed.is_ok() {
             self.wake_one_after_ring_change(&self.getters, &self.not_empty, locked);
         }
@@ -994,10 +996,15 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.locked_get(wait)
     }
 
-    /// One pop from the ring, waking a putter if it freed a slot.
+    /// One pop from the ring, waking a putter if it freed a slot. `locked`: the caller holds the
+    /// lock, and waits out a `Pending` slot.
     #[inline]
     fn pop_waking(&self, ring: &Ring<T>, locked: bool) -> Pop<T> {
-        let popped = ring.try_pop();
+        let popped = if locked {
+            ring.pop_settled()
+        } else {
+            ring.try_pop()
+        };
         if let Pop::Item(_) = popped {
             self.wake_one_after_ring_change(&self.putters, &self.not_full, locked);
         }

@@ -19,7 +19,7 @@
 //! number starts again from zero, which is harmless because only equality of stamps is
 //! compared.
 
-use super::rt::{AtomicUsize, Backoff, CachePadded, Ordering, UnsafeCell};
+use super::rt::{AtomicUsize, Backoff, CachePadded, Ordering, UnsafeCell, seqcst_pair, thread};
 use std::mem::MaybeUninit;
 
 struct Slot<T> {
@@ -111,10 +111,9 @@ impl<T> Ring<T> {
     /// Stores `value` at the tail unless the ring is full or closed.
     ///
     /// `Pending` (the value comes back) when the tail's slot is still being read by the
-    /// consumer of the previous lap: after a short spin, the caller decides whether to wait.
-    /// The publishing `swap` of the stamp is `SeqCst`: with the consumers' `SeqCst` read of it,
-    /// it is the store-then-load pair of `rt::seqcst_pair` that lets a consumer sleep on a
-    /// slot that is not published yet.
+    /// consumer of the previous lap: after a short spin, the caller decides whether to wait
+    /// ([`push_settled`](Self::push_settled)). `Full` is decided from a `SeqCst` read of the
+    /// head, which pairs with the consumers' `SeqCst` CAS of it (see `rt::seqcst_pair`).
     pub(super) fn try_push(&self, value: T) -> Result<(), Refused<T>> {
         let backoff = Backoff::new();
         let mut tail = self.tail.load(Ordering::Acquire);
@@ -123,7 +122,7 @@ impl<T> Ring<T> {
                 return Err(Refused::Closed(value));
             }
             let slot = self.slot(tail);
-            let stamp = slot.stamp.load(Ordering::SeqCst);
+            let stamp = slot.stamp.load(Ordering::Acquire);
             if stamp == tail {
                 // The slot is free for this position: claim the position.
                 match self.tail.compare_exchange(
@@ -133,13 +132,17 @@ impl<T> Ring<T> {
                     Ordering::Acquire,
                 ) {
                     Ok(_) => {
+                        // The CAS is the store of the producer's store-then-load pair with a
+                        // sleeping consumer (the load: the caller's read of the sleepers'
+                        // count); the stamp store below is not part of it (see `pop_settled`).
+                        seqcst_pair();
                         // SAFETY: the successful CAS made this thread the only producer of
                         // `tail`, and the stamp (read after the previous lap's consumer
-                        // swapped it in, Release) says that consumer is done with the slot; no
-                        // consumer touches it until the swap below publishes it.
+                        // stored it, Release) says that consumer is done with the slot; no
+                        // consumer touches it until the store below publishes it.
                         slot.value
                             .with_mut(|p| unsafe { p.write(MaybeUninit::new(value)) });
-                        slot.stamp.swap(tail.wrapping_add(1), Ordering::SeqCst);
+                        slot.stamp.store(tail.wrapping_add(1), Ordering::Release);
                         return Ok(());
                     }
                     Err(current) => tail = current,
@@ -167,13 +170,14 @@ impl<T> Ring<T> {
     /// Takes the value at the head if one is published.
     ///
     /// `Pending` when a producer has claimed the head's position but not published its value
-    /// yet (after a short spin). Pairs with `try_push` as described there.
+    /// yet (after a short spin; see [`pop_settled`](Self::pop_settled)). `Empty` is decided
+    /// from a `SeqCst` read of the tail, which pairs with the producers' `SeqCst` CAS of it.
     pub(super) fn try_pop(&self) -> Pop<T> {
         let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Acquire);
         loop {
             let slot = self.slot(head);
-            let stamp = slot.stamp.load(Ordering::SeqCst);
+            let stamp = slot.stamp.load(Ordering::Acquire);
             let published = head.wrapping_add(1);
             if stamp == published {
                 // Published: claim the position.
@@ -184,13 +188,15 @@ impl<T> Ring<T> {
                     Ordering::Acquire,
                 ) {
                     Ok(_) => {
+                        // As in `try_push`: the CAS pairs with a sleeping producer.
+                        seqcst_pair();
                         // SAFETY: the successful CAS made this thread the only consumer of
-                        // `head`, and the stamp (paired with the producer's Release swap) says
+                        // `head`, and the stamp (paired with the producer's Release store) says
                         // the value was written in full; no producer writes the slot until the
-                        // swap below hands it to the next lap.
+                        // store below hands it to the next lap.
                         let value = slot.value.with(|p| unsafe { p.read().assume_init() });
                         slot.stamp
-                            .swap(head.wrapping_add(self.lap), Ordering::SeqCst);
+                            .store(head.wrapping_add(self.lap), Ordering::Release);
                         return Pop::Item(value);
                     }
                     Err(current) => head = current,
@@ -214,6 +220,34 @@ impl<T> Ring<T> {
                 // The stamp is ahead: another consumer has taken `head` since it was read.
                 backoff.spin();
                 head = self.head.load(Ordering::Acquire);
+            }
+        }
+    }
+
+    /// [`try_push`](Self::try_push), waiting out `Pending` by yielding: never `Pending`.
+    ///
+    /// Only for a thread that holds the queue's lock (and has counted itself in as a
+    /// sleeper): the consumer it waits for needs no lock to finish, and holding the lock keeps
+    /// this the only thread that waits on another without a bound.
+    pub(super) fn push_settled(&self, mut value: T) -> Result<(), Refused<T>> {
+        loop {
+            match self.try_push(value) {
+                Err(Refused::Pending(back)) => {
+                    value = back;
+                    thread::yield_now();
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// [`try_pop`](Self::try_pop), waiting out `Pending` by yielding: never `Pending`. Only for
+    /// a thread that holds the queue's lock, as [`push_settled`](Self::push_settled).
+    pub(super) fn pop_settled(&self) -> Pop<T> {
+        loop {
+            match self.try_pop() {
+                Pop::Pending => thread::yield_now(),
+                other => return other,
             }
         }
     }
