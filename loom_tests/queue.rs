@@ -2,7 +2,6 @@
 //! shutdown racing blocked threads.
 
 use crate::{check_bounded, check_with_timeouts};
-use gilfree::__loom::model;
 use gilfree::__loom::queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 use gilfree::{GetError, PutError, ShutDown};
 use loom::sync::Arc;
@@ -78,7 +77,8 @@ fn join_waits_for_every_task_done() {
 /// get gets `ShutDown`; nobody sleeps through the shutdown.
 #[test]
 fn plain_shutdown_drains_then_wakes_getters() {
-    model(|| {
+    // Queue(0) has a ring too (2 slots under loom): unbounded preemptions take minutes.
+    check_bounded(3, || {
         let q = Arc::new(Queue::new(0));
         let getter = {
             let q = Arc::clone(&q);
@@ -359,5 +359,79 @@ fn ring_get_timeout_races_a_put() {
             }
             None => assert_eq!(q.get_nowait(), Ok(3)),
         }
+    });
+}
+
+/// on an unbounded `Queue`: its ring (2 slots under loom) overflows into the locked
+/// core, and puts go there too while it holds anything. One producer puts 1 to 4 while a
+/// consumer takes them with blocking gets: they arrive in order (ring items before the
+/// overflow's), nothing is lost, and the consumer never sleeps through a put to either part.
+#[test]
+fn unbounded_ring_overflows_in_order() {
+    check_bounded(2, || {
+        let q = Arc::new(Queue::new(0));
+        let producer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                for n in 1..=4 {
+                    q.put(n).unwrap();
+                }
+            })
+        };
+        let got: Vec<i32> = (0..4).map(|_| q.get().unwrap()).collect();
+        producer.join().unwrap();
+        assert_eq!(got, [1, 2, 3, 4]);
+        assert_eq!(q.qsize(), 0);
+        assert_eq!(q.unfinished_tasks(), 4);
+    });
+}
+
+/// SQ-4 with two producers: each puts two items into a `SimpleQueue` whose ring (2 slots)
+/// overflows; a consumer takes all four. Each producer's items arrive in its order.
+#[test]
+fn simple_queue_overflow_keeps_each_producers_order() {
+    check_bounded(1, || {
+        let q = Arc::new(SimpleQueue::new());
+        let producers: Vec<_> = [10, 20]
+            .into_iter()
+            .map(|base| {
+                let q = Arc::clone(&q);
+                thread::spawn(move || {
+                    q.put(base);
+                    q.put(base + 1);
+                })
+            })
+            .collect();
+        let got: Vec<i32> = (0..4).map(|_| q.get()).collect();
+        for p in producers {
+            p.join().unwrap();
+        }
+        for base in [10, 20] {
+            let mine: Vec<i32> = got
+                .iter()
+                .copied()
+                .filter(|n| n / 10 * 10 == base)
+                .collect();
+            assert_eq!(mine, [base, base + 1], "SQ-4: one producer's order");
+        }
+    });
+}
+
+/// Q-10 on an unbounded `Queue` whose ring has overflowed: `set_maxsize` moves the ring's
+/// items in front of the overflow while a getter takes one. The rest come out in order.
+#[test]
+fn set_maxsize_retires_an_overflowed_ring_in_order() {
+    check_bounded(2, || {
+        let q = Arc::new(Queue::new(0));
+        for n in 1..=3 {
+            q.put(n).unwrap(); // 1 and 2 in the ring, 3 in the overflow
+        }
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get().unwrap())
+        };
+        q.set_maxsize(5);
+        assert_eq!(getter.join().unwrap(), 1);
+        assert_eq!(q.try_iter().collect::<Vec<_>>(), [2, 3]);
     });
 }

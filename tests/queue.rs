@@ -1936,3 +1936,79 @@ fn ring_stress_keeps_each_producers_order() {
         assert_eq!(total, PRODUCERS * PER_PRODUCER);
     });
 }
+
+/// an unbounded `Queue` keeps a ring too (up to 1,024 slots) and overflows into
+/// the locked core; while the overflow holds anything, puts go there. Over 5,000 items put at
+/// once, and again with gets in between, the order, `qsize` and the task count stay exact.
+#[test]
+fn unbounded_ring_overflows_in_order() {
+    let q = Queue::new(0);
+    for n in 0..5000u32 {
+        q.put_nowait(n).unwrap();
+    }
+    assert_eq!(q.qsize(), 5000);
+    assert!(!q.full(), "Q-3: an unbounded queue is never full");
+    assert_eq!(q.unfinished_tasks(), 5000);
+    assert_eq!(
+        q.try_iter().take(1500).collect::<Vec<_>>(),
+        (0..1500).collect::<Vec<_>>()
+    );
+    for n in 5000..8000u32 {
+        q.put(n).unwrap();
+    }
+    assert_eq!(q.qsize(), 6500);
+    assert_eq!(
+        q.try_iter().collect::<Vec<_>>(),
+        (1500..8000).collect::<Vec<_>>()
+    );
+    assert!(q.empty());
+    assert_eq!(q.unfinished_tasks(), 8000);
+}
+
+/// Q-10 on an unbounded `Queue` whose ring has overflowed: `set_maxsize` moves the ring's items
+/// in front of the overflow, so the order survives, and the new bound holds.
+#[test]
+fn set_maxsize_keeps_an_overflowed_unbounded_queue_in_order() {
+    let q = Queue::new(0);
+    for n in 0..3000u32 {
+        q.put(n).unwrap();
+    }
+    q.set_maxsize(10);
+    assert_eq!(q.qsize(), 3000);
+    assert!(q.full());
+    assert_eq!(q.put_nowait(0), Err(PutError::Full(0)));
+    assert_eq!(
+        q.try_iter().collect::<Vec<_>>(),
+        (0..3000).collect::<Vec<_>>()
+    );
+    q.put_nowait(1).unwrap();
+}
+
+/// on an unbounded `Queue` under load: one producer puts 5,000 items before the
+/// consumer starts (so the ring overflows), then 95,000 more while it takes them. A single
+/// producer's items arrive strictly in order.
+#[test]
+fn unbounded_ring_and_overflow_keep_one_producers_order() {
+    with_watchdog(|| {
+        let q = Arc::new(Queue::new(0));
+        let head_start = Arc::new(Event::new());
+        let consumer = {
+            let q = Arc::clone(&q);
+            let head_start = Arc::clone(&head_start);
+            thread::spawn(move || {
+                head_start.wait();
+                for expected in 0..100_000u32 {
+                    assert_eq!(q.get(), Ok(expected), "Q-1: one producer's order");
+                }
+            })
+        };
+        for n in 0..100_000u32 {
+            if n == 5000 {
+                head_start.set();
+            }
+            q.put(n).unwrap();
+        }
+        consumer.join().unwrap();
+        assert!(q.empty());
+    });
+}

@@ -23,6 +23,8 @@ pub(crate) use std::time::Instant;
 /// See the native facade: loom does not model `SeqCst` accesses (it treats them as
 /// `AcqRel`), but does model `fence(SeqCst)`, which orders the store-then-load pattern the
 /// same way.
+pub(crate) const SPILL_RING_SLOTS: Option<usize> = Some(2);
+
 pub(crate) fn seqcst_pair() {
     fence(Ordering::SeqCst);
 }

@@ -22,6 +22,10 @@ pub(crate) use std::time::Instant;
 #[inline(always)]
 pub(crate) fn seqcst_pair() {}
 
+/// The slots of an unbounded queue's ring, or `None` for the size-based default (the queue's
+/// choice). loom sets a tiny one, so that its models reach the overflow into the locked core.
+pub(crate) const SPILL_RING_SLOTS: Option<usize> = None;
+
 /// The current time; the one clock every primitive reads.
 #[inline]
 pub(crate) fn now() -> Instant {

@@ -3,7 +3,7 @@
 use super::super::Wait;
 use super::ring::{Pop, Refused, Ring};
 use super::rt::{
-    AtomicUsize, Backoff, CachePadded, Condvar, Mutex, MutexGuard, Ordering, seqcst_pair,
+    self, AtomicUsize, Backoff, CachePadded, Condvar, Mutex, MutexGuard, Ordering, seqcst_pair,
 };
 use crate::error::{GetError, PutError, ShutDown, ValueError};
 use std::cmp::Reverse;
@@ -19,6 +19,11 @@ mod sealed {
     pub trait Store<T>: Default {
         fn with_capacity(capacity: usize) -> Self;
         fn push(&mut self, item: T);
+        /// Stores `item` as the next one out (FIFO: at the front). Only a FIFO queue has a
+        /// ring whose items, older than the stored ones, go back in front of them.
+        fn push_oldest(&mut self, item: T) {
+            self.push(item)
+        }
         fn pop(&mut self) -> Option<T>;
         fn len(&self) -> usize;
     }
@@ -70,6 +75,9 @@ impl<T> Store<T> for FifoStore<T> {
     #[inline]
     fn push(&mut self, item: T) {
         self.0.push_back(item)
+    }
+    fn push_oldest(&mut self, item: T) {
+        self.0.push_front(item)
     }
     #[inline]
     fn pop(&mut self) -> Option<T> {
@@ -283,13 +291,18 @@ impl<S> State<S> {
 ///
 /// # Storage
 ///
-/// A bounded `Queue` (first in, first out, `0 < maxsize <= 65,536`) keeps its items in a
-/// lock-free ring of `maxsize` slots, allocated up front: a put and a get that find room and an
-/// item take no lock and write no shared counter, only the slot they hand over and their own
-/// end of the ring. A thread only takes the lock to fall asleep or to wake a sleeper. The
-/// first `set_maxsize` to a new bound, or a `shutdown`, moves the items (in order) to the
-/// locked core that unbounded queues, larger bounds, `LifoQueue` and `PriorityQueue` use from
-/// the start, and the queue stays there.
+/// A `Queue` (first in, first out) with `maxsize <= 65,536` keeps its items in a lock-free ring,
+/// allocated up front: `maxsize` slots for a bounded queue, about 16 KiB of slots (16 to 1,024)
+/// for an unbounded one (and for [`SimpleQueue`](crate::SimpleQueue)). A put and a get that find
+/// room and an item take no lock and write no shared counter, only the slot they hand over and
+/// their own end of the ring. A thread only takes the lock to fall asleep or to wake a sleeper.
+///
+/// An unbounded queue's ring overflows into the locked core: while that holds anything, puts
+/// go there too (each producer's items stay in order) and gets take the ring's older items
+/// first, so a queue that its consumers keep up with stays on the ring. The first
+/// `set_maxsize` to a new bound, or a `shutdown`, moves the ring's items (in order) to the
+/// locked core that larger bounds, `LifoQueue` and `PriorityQueue` use from the start, and the
+/// queue stays there.
 ///
 /// On the ring, a `get_nowait` (or a `get_timeout` whose time is up) that runs while another
 /// thread is in the middle of a `put` may wait a moment for that put to finish, and reports
@@ -307,6 +320,10 @@ pub struct BaseQueue<T, O: Order<T>> {
     /// puts and gets then take no lock. `shutdown` and `set_maxsize` close it and move its items
     /// into `state.items`, the locked core, which every other queue uses from the start.
     ring: Option<Ring<T>>,
+    /// An unbounded queue's ring overflows into `state.items`: while those hold anything, puts
+    /// go there too (so each producer's items stay in order), and gets take the ring's
+    /// (older) items first.
+    spills: bool,
     state: Mutex<State<O::Store>>,
     /// A copy of `items.len()`, written under the lock: `qsize`, `empty` and the spin before
     /// sleeping read it without taking the lock. (The ring counts its own.)
@@ -340,14 +357,20 @@ pub struct BaseQueue<T, O: Order<T>> {
 const PREALLOCATE: usize = 1024;
 
 /// The largest `maxsize` whose queue gets the lock-free ring (allocated in full up front:
-/// about `maxsize * (8 + size_of::<T>())` bytes). Bigger bounds use the locked core.
+/// about `maxsize * (8 + size_of::<T>())` bytes). Bigger bounds use the locked core;
+/// unbounded queues get a ring of [`spill_ring_slots`] slots that overflows into it.
 pub(crate) const RING_MAX: usize = 1 << 16;
 
-/// How a ring operation ended: done, or the ring was closed and the locked core must finish
-/// the job with what is handed back.
+/// The slots of an unbounded queue's ring: about 16 KiB of slots, 16 to 1,024 of them.
+fn spill_ring_slots<T>() -> usize {
+    rt::SPILL_RING_SLOTS.unwrap_or((16 * 1024 / (8 + std::mem::size_of::<T>())).clamp(16, 1024))
+}
+
+/// How a ring operation ended: done, or the locked core must finish the job with what is
+/// handed back (the ring is closed, or an unbounded queue's ring overflowed).
 enum Ringed<R, T> {
     Done(R),
-    Retired(T),
+    Locked(T),
 }
 
 impl<T, O: Order<T>> BaseQueue<T, O> {
@@ -363,7 +386,12 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// assert_eq!(Queue::<u32>::new(8).maxsize(), 8);
     /// ```
     pub fn new(maxsize: usize) -> Self {
-        let ring = (O::RING && (1..=RING_MAX).contains(&maxsize)).then(|| Ring::new(maxsize));
+        let ring = match maxsize {
+            _ if !O::RING => None,
+            0 => Some(Ring::new(spill_ring_slots::<T>())),
+            1..=RING_MAX => Some(Ring::new(maxsize)),
+            _ => None,
+        };
         let items = if ring.is_some() {
             O::Store::default()
         } else {
@@ -371,6 +399,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         };
         BaseQueue {
             ring,
+            spills: maxsize == 0,
             state: Mutex::new(State {
                 items,
                 maxsize,
@@ -502,9 +531,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[inline]
     pub fn qsize(&self) -> usize {
+        let locked = self.len.load(Ordering::Relaxed);
         match self.open_ring() {
-            Some(ring) => ring.len(),
-            None => self.len.load(Ordering::Relaxed),
+            Some(ring) => ring.len() + locked,
+            None => locked,
         }
     }
 
@@ -533,7 +563,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     #[doc(alias = "is_full")]
     pub fn full(&self) -> bool {
         if let Some(ring) = self.open_ring() {
-            return ring.len() >= ring.capacity();
+            return !self.spills && ring.len() >= ring.capacity();
         }
         let st = self.state.lock();
         !st.has_room()
@@ -567,7 +597,13 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     pub fn set_maxsize(&self, maxsize: usize) {
         let mut st = self.state.lock();
         let retired = match &self.ring {
-            Some(ring) if maxsize != ring.capacity() => self.retire_ring(ring, &mut st),
+            // Unbounded stays unbounded; a bounded ring keeps its own bound.
+            Some(ring)
+                if (self.spills && maxsize != 0)
+                    || (!self.spills && maxsize != ring.capacity()) =>
+            {
+                self.retire_ring(ring, &mut st)
+            }
             _ => false,
         };
         st.maxsize = maxsize;
@@ -797,14 +833,16 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 
     /// Closes the ring and moves what it holds to the locked core, in order; `true` if this
     /// call closed it. Called with the lock held, so nobody sleeps or runs the locked core
-    /// meanwhile; lock-free gets may still take items, and pushes that claimed a slot before
-    /// the close are waited for (they publish without the lock).
+    /// meanwhile. A lock-free get that claimed an item before the close finishes with it; no
+    /// get claims one after (a get that raced the move would otherwise overtake the items in
+    /// transit). Pushes that claimed a slot before the close are waited for.
     fn retire_ring(&self, ring: &Ring<T>, st: &mut State<O::Store>) -> bool {
-        if !ring.close() {
+        let Some(older) = ring.close_and_drain() else {
             return false;
-        }
-        while let Pop::Item(item) = ring.pop_settled() {
-            st.items.push(item);
+        };
+        // The ring's items are older than any overflow already in `items`: in front of it.
+        for item in older.into_iter().rev() {
+            st.items.push_oldest(item);
         }
         self.len.store(st.items.len(), Ordering::Relaxed);
         true
@@ -849,7 +887,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         if let Some(ring) = &self.ring {
             match self.ring_put(ring, item, &mut wait) {
                 Ringed::Done(result) => return result,
-                Ringed::Retired(back) => item = back,
+                Ringed::Locked(back) => item = back,
             }
         }
         self.locked_put(item, wait)
@@ -880,9 +918,16 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     ) -> Ringed<Result<(), PutError<T>>, T> {
         let backoff = Backoff::new();
         loop {
+            if self.spills && self.len.load(Ordering::Relaxed) > 0 {
+                // Earlier items overflowed into the locked core: this one goes after them.
+                return Ringed::Locked(item);
+            }
             match self.push_counted(ring, item, false) {
                 Ok(()) => return Ringed::Done(Ok(())),
-                Err(Refused::Closed(back)) => return Ringed::Retired(back),
+                Err(Refused::Closed(back)) => return Ringed::Locked(back),
+                Err(Refused::Full(back) | Refused::Pending(back)) if self.spills => {
+                    return Ringed::Locked(back);
+                }
                 Err(Refused::Full(back) | Refused::Pending(back)) => item = back,
             }
             let deadline = match *wait {
@@ -912,7 +957,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             drop(st);
             match result {
                 Ok(()) => return Ringed::Done(Ok(())),
-                Err(Refused::Closed(back)) => return Ringed::Retired(back),
+                Err(Refused::Closed(back)) => return Ringed::Locked(back),
                 Err(Refused::Full(back) | Refused::Pending(back)) => item = back,
             }
             if timed_out {
@@ -958,12 +1003,29 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         }
     }
 
-    /// Puts `item` without looking at `maxsize` or shutdown: `SimpleQueue`, which has neither
-    /// (and never a ring).
+    /// Puts `item` into an unbounded queue that is never shut down: `SimpleQueue`.
     #[inline]
     pub(super) fn put_unbounded(&self, item: T) {
-        let st = self.state.lock();
-        self.enqueue(st, item);
+        if let Err(err) = self.put_inner(item, Wait::Forever) {
+            // Cannot happen (no bound, no shutdown); stored anyway rather than lost.
+            let st = self.state.lock();
+            self.enqueue(st, err.into_inner());
+        }
+    }
+
+    /// Takes the oldest item of an unbounded queue, from its ring or else its overflow, if
+    /// there is one. Under the lock, so that the puts that overflowed happened before: a ring
+    /// item a put published before overflowing (which a lock-free look may not have seen yet)
+    /// is seen now, and taken first.
+    fn pop_overflow(&self, ring: &Ring<T>) -> Option<T> {
+        let mut st = self.state.lock();
+        if let Pop::Item(item) = self.pop_waking(ring, true) {
+            return Some(item);
+        }
+        // Empty, or closed (its items are in `items` now, in order).
+        let item = st.items.pop();
+        self.len.store(st.items.len(), Ordering::Relaxed);
+        item
     }
 
     /// Stores `item` in the locked core (room was checked by the caller), counts its task and
@@ -1017,8 +1079,14 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         loop {
             match self.pop_waking(ring, false) {
                 Pop::Item(item) => return Ringed::Done(Ok(item)),
-                Pop::Closed => return Ringed::Retired(()),
+                Pop::Closed => return Ringed::Locked(()),
                 Pop::Empty | Pop::Pending => {}
+            }
+            if self.len.load(Ordering::Relaxed) > 0 {
+                // An unbounded queue's overflow (the ring's items are older: see there).
+                if let Some(item) = self.pop_overflow(ring) {
+                    return Ringed::Done(Ok(item));
+                }
             }
             let deadline = match *wait {
                 Wait::Never => return Ringed::Done(Err(GetError::Empty)),
@@ -1034,7 +1102,13 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             let mut st = self.state.lock();
             self.getters.fetch_add(1, Ordering::SeqCst);
             seqcst_pair();
-            let popped = self.pop_waking(ring, true);
+            let mut popped = self.pop_waking(ring, true);
+            if let Pop::Empty = popped {
+                if let Some(item) = st.items.pop() {
+                    self.len.store(st.items.len(), Ordering::Relaxed);
+                    popped = Pop::Item(item);
+                }
+            }
             let timed_out = match popped {
                 Pop::Empty | Pop::Pending => self.not_empty.wait_until(&mut st, deadline),
                 Pop::Item(_) | Pop::Closed => false,
@@ -1043,7 +1117,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             drop(st);
             match popped {
                 Pop::Item(item) => return Ringed::Done(Ok(item)),
-                Pop::Closed => return Ringed::Retired(()),
+                Pop::Closed => return Ringed::Locked(()),
                 Pop::Empty | Pop::Pending => {}
             }
             if timed_out {

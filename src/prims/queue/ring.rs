@@ -10,10 +10,10 @@
 //! hand over and on their own end (head or tail); there is no shared count to move between
 //! cores.
 //!
-//! `CLOSED`, a bit of the tail that positions never use, retires the ring: every later push
-//! fails, and pops drain what was published, waiting for pushes that had already claimed a
-//! slot. The queue closes the ring when it moves its items to the locked core (`shutdown`,
-//! `set_maxsize`).
+//! A closed bit, which positions never use, retires the ring: set in the tail, it makes every
+//! later push fail; set in the head, every later pop. `close_and_drain` sets both and carries
+//! the values away, waiting for pushes that had already claimed a slot. The queue does that
+//! when it moves its items to the locked core (`shutdown`, `set_maxsize`).
 //!
 //! Ring positions wrap around `usize` (`wrapping_add`); after `usize::MAX / LAP` laps the lap
 //! number starts again from zero, which is harmless because only equality of stamps is
@@ -176,6 +176,9 @@ impl<T> Ring<T> {
         let backoff = Backoff::new();
         let mut head = self.head.load(Ordering::Acquire);
         loop {
+            if head & self.closed_bit != 0 {
+                return Pop::Closed;
+            }
             let slot = self.slot(head);
             let stamp = slot.stamp.load(Ordering::Acquire);
             let published = head.wrapping_add(1);
@@ -263,12 +266,36 @@ impl<T> Ring<T> {
             .wrapping_add(tail & (self.closed_bit - 1))
     }
 
-    /// Closes the ring for pushes; `true` if this call closed it.
-    pub(super) fn close(&self) -> bool {
-        self.tail.fetch_or(self.closed_bit, Ordering::SeqCst) & self.closed_bit == 0
+    /// Closes the ring for pushes and then for pops, and hands back what it holds, oldest
+    /// first; `None` if it was closed already. Pops that claimed a value before the close
+    /// finish with it (it was older); no pop claims one after, so no value still in the ring
+    /// can be overtaken by a newer one while this one carries them away. Waits (yielding) for
+    /// pushes that claimed a slot before the close to publish, so the caller must hold the
+    /// queue's lock, as for [`pop_settled`](Self::pop_settled).
+    pub(super) fn close_and_drain(&self) -> Option<Vec<T>> {
+        let tail = self.tail.fetch_or(self.closed_bit, Ordering::SeqCst);
+        if tail & self.closed_bit != 0 {
+            return None;
+        }
+        let mut pos = self.head.fetch_or(self.closed_bit, Ordering::SeqCst);
+        let mut values = Vec::new();
+        while pos != tail {
+            let slot = self.slot(pos);
+            // Claimed by a push before the close: it publishes without a lock.
+            while slot.stamp.load(Ordering::Acquire) != pos.wrapping_add(1) {
+                thread::yield_now();
+            }
+            // SAFETY: the closed head makes this thread the only consumer of every position
+            // from `head` to `tail`, and the stamp says the value was written in full.
+            values.push(slot.value.with(|p| unsafe { p.read().assume_init() }));
+            slot.stamp
+                .store(pos.wrapping_add(self.lap), Ordering::Release);
+            pos = self.next(pos);
+        }
+        Some(values)
     }
 
-    /// Whether [`close`](Self::close) was called.
+    /// Whether [`close_and_drain`](Self::close_and_drain) was called.
     #[inline]
     pub(super) fn is_closed(&self) -> bool {
         self.tail.load(Ordering::Acquire) & self.closed_bit != 0
