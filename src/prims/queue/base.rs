@@ -897,7 +897,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// claim of the tail position, before the item is published, so a `task_done` for it can
     /// never come first. `locked`: the caller holds the lock, and waits out a `Pending` slot.
     #[inline]
-    fn push_counted(&self, ring: &Ring<T>, item: T, locked: bool) -> Result<(), Refused<T>> {
+    fn push_waking(&self, ring: &Ring<T>, item: T, locked: bool) -> Result<(), Refused<T>> {
         let pushed = if locked {
             ring.push_settled(item)
         } else {
@@ -922,7 +922,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 // Earlier items overflowed into the locked core: this one goes after them.
                 return Ringed::Locked(item);
             }
-            match self.push_counted(ring, item, false) {
+            match self.push_waking(ring, item, false) {
                 Ok(()) => return Ringed::Done(Ok(())),
                 Err(Refused::Closed(back)) => return Ringed::Locked(back),
                 Err(Refused::Full(back) | Refused::Pending(back)) if self.spills => {
@@ -945,7 +945,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             let mut st = self.state.lock();
             self.putters.fetch_add(1, Ordering::SeqCst);
             seqcst_pair();
-            let result = self.push_counted(ring, item, true);
+            let result = self.push_waking(ring, item, true);
             let timed_out = match result {
                 Ok(()) => false,
                 Err(Refused::Closed(_)) => false,
@@ -1019,13 +1019,26 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// is seen now, and taken first.
     fn pop_overflow(&self, ring: &Ring<T>) -> Option<T> {
         let mut st = self.state.lock();
-        if let Pop::Item(item) = self.pop_waking(ring, true) {
-            return Some(item);
+        match self.pop_locked(ring, &mut st) {
+            Pop::Item(item) => Some(item),
+            // Closed: the caller's next look at the ring says so, and the locked core takes over.
+            Pop::Empty | Pop::Pending | Pop::Closed => None,
         }
-        // Empty, or closed (its items are in `items` now, in order).
-        let item = st.items.pop();
-        self.len.store(st.items.len(), Ordering::Relaxed);
-        item
+    }
+
+    /// With the lock held: the ring's next item (a pending one waited out), or else the
+    /// overflow's oldest. Never `Pending`.
+    fn pop_locked(&self, ring: &Ring<T>, st: &mut State<O::Store>) -> Pop<T> {
+        match self.pop_waking(ring, true) {
+            Pop::Empty => match st.items.pop() {
+                Some(item) => {
+                    self.len.store(st.items.len(), Ordering::Relaxed);
+                    Pop::Item(item)
+                }
+                None => Pop::Empty,
+            },
+            popped => popped,
+        }
     }
 
     /// Stores `item` in the locked core (room was checked by the caller), counts its task and
@@ -1102,13 +1115,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             let mut st = self.state.lock();
             self.getters.fetch_add(1, Ordering::SeqCst);
             seqcst_pair();
-            let mut popped = self.pop_waking(ring, true);
-            if let Pop::Empty = popped {
-                if let Some(item) = st.items.pop() {
-                    self.len.store(st.items.len(), Ordering::Relaxed);
-                    popped = Pop::Item(item);
-                }
-            }
+            let popped = self.pop_locked(ring, &mut st);
             let timed_out = match popped {
                 Pop::Empty | Pop::Pending => self.not_empty.wait_until(&mut st, deadline),
                 Pop::Item(_) | Pop::Closed => false,
