@@ -1,0 +1,4 @@
+//! Fault injection: collections.
+
+#[allow(unused_imports)]
+use super::common::*;

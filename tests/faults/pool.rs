@@ -1,0 +1,4 @@
+//! Fault injection: pool.
+
+#[allow(unused_imports)]
+use super::common::*;

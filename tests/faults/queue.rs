@@ -1,0 +1,4 @@
+//! Fault injection: queue.
+
+#[allow(unused_imports)]
+use super::common::*;

@@ -1,0 +1,4 @@
+//! Fault injection: threading.
+
+#[allow(unused_imports)]
+use super::common::*;
