@@ -10,6 +10,7 @@ pub mod collections;
 pub mod futures;
 pub mod queue;
 pub mod threading;
+pub(crate) mod user_lock;
 
 use rt::Instant;
 use std::time::Duration;
