@@ -602,3 +602,108 @@ fn many_threads_each_return_their_value_once() {
         "threads still registered after join: {left:?}"
     );
 }
+
+/// Issue 14, item 11 (THR-6, THR-10): a spawn that the operating system refuses (a 1 EiB stack,
+/// more than any process can map) returns its error, and a handle that `enumerate()` handed out
+/// while the spawn was under way is not left "alive" for ever: `is_alive()` is false, `join()`
+/// and `join_timeout()` return at once with THR-6's error (the thread never started), and
+/// `native_id()` returns 0 instead of waiting for an id that never comes. The handle is caught
+/// by a watcher that polls `enumerate()` while spawns keep failing, so the test retries until
+/// it has one; the loom model `thread::a_failed_spawn_releases_whoever_saw_it` explores every
+/// interleaving of that window.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn a_failed_spawn_leaves_no_live_thread_behind() {
+    const REFUSED: &str = "refused-by-the-os";
+    let _s = shared();
+    with_watchdog(|| {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watcher = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let seen = threading::enumerate().into_iter();
+                    if let Some(t) = seen.into_iter().find(|t| t.name() == REFUSED) {
+                        return Some(t);
+                    }
+                }
+                None
+            })
+        };
+        let start = Instant::now();
+        while !watcher.is_finished() && start.elapsed() < DEADLINE {
+            let spawned = Thread::builder()
+                .name(REFUSED)
+                .stack_size(1 << 60)
+                .spawn(|| ());
+            assert!(spawned.is_err(), "a 1 EiB stack was granted");
+        }
+        stop.store(true, Ordering::SeqCst);
+        let seen = join_within(watcher).expect("no spawn was seen in enumerate() in 10 s");
+        assert!(
+            !threading::enumerate().contains(&seen),
+            "a failed spawn is still listed"
+        );
+        assert!(
+            !seen.is_alive(),
+            "a thread that never ran is alive: {seen:?}"
+        );
+        let checks = std::thread::spawn(move || {
+            let joined = seen.join();
+            let timed = seen.join_timeout(LONG);
+            (joined, timed, seen.native_id(), format!("{seen:?}"))
+        });
+        let (joined, timed, native_id, debug) = join_within(checks);
+        let joined = joined.unwrap_err();
+        assert_eq!(joined.message(), "cannot join thread before it is started");
+        assert_eq!(timed.unwrap_err().message(), joined.message());
+        assert_eq!(native_id, 0);
+        assert!(debug.contains("initial"), "{debug}");
+    });
+}
+
+/// Issue 14, item 12: `join_non_daemon_threads()` called from two non-daemon threads at once
+/// skips both callers, instead of each waiting for the other for ever; each still waits for a
+/// third non-daemon thread that is not inside the call.
+#[test]
+fn join_non_daemon_threads_from_two_threads_at_once() {
+    let _x = exclusive();
+    with_watchdog(|| {
+        let go = Arc::new(Event::new());
+        let third = {
+            let go = Arc::clone(&go);
+            Thread::builder()
+                .daemon(false)
+                .spawn(move || assert!(go.wait_timeout(LONG)))
+                .unwrap()
+        };
+        let both_in = Arc::new(gilfree::Barrier::new(2));
+        let joiners: Vec<Thread<usize>> = (0..2)
+            .map(|_| {
+                let both_in = Arc::clone(&both_in);
+                Thread::builder()
+                    .daemon(false)
+                    .spawn(move || {
+                        both_in.wait_timeout(LONG).unwrap();
+                        threading::join_non_daemon_threads()
+                    })
+                    .unwrap()
+            })
+            .collect();
+        let_threads_block(2);
+        for j in &joiners {
+            assert!(j.is_alive(), "returned while the third thread runs");
+        }
+        go.set();
+        for j in &joiners {
+            assert!(
+                j.join_timeout(DEADLINE).unwrap(),
+                "the two callers wait for each other"
+            );
+        }
+        for j in joiners {
+            assert_eq!(j.join().unwrap(), 1, "waits for the third thread only");
+        }
+        third.join().unwrap();
+    });
+}

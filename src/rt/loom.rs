@@ -328,12 +328,23 @@ pub(crate) mod thread {
         ID.with(|id| *id)
     }
 
-    /// Spawns a named loom thread.
-    pub(crate) fn spawn_named<F, T>(name: String, f: F) -> std::io::Result<JoinHandle<T>>
+    /// Spawns a named loom thread. Loom threads have no stacks; a `stack_size` of 2^48 bytes
+    /// or more — beyond any 64-bit process's address space, so the OS refuses it natively —
+    /// fails the same way here (the closure is dropped, as std drops it), so that models can
+    /// explore a failed spawn.
+    pub(crate) fn spawn_named<F, T>(
+        name: String,
+        stack_size: Option<usize>,
+        f: F,
+    ) -> std::io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        if stack_size.is_some_and(|size| (size as u64) >= 1 << 48) {
+            drop(f);
+            return Err(std::io::Error::from(std::io::ErrorKind::OutOfMemory));
+        }
         loom::thread::Builder::new().name(name).spawn(f)
     }
 

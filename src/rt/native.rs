@@ -441,13 +441,23 @@ pub(crate) mod thread {
         std::thread::spawn(f)
     }
 
-    /// Spawns a thread whose OS-level name is `name` (Rust's panic messages show it).
-    pub(crate) fn spawn_named<F, T>(name: String, f: F) -> std::io::Result<JoinHandle<T>>
+    /// Spawns a thread whose OS-level name is `name` (Rust's panic messages show it), with a
+    /// stack of `stack_size` bytes if given (std's default otherwise).
+    pub(crate) fn spawn_named<F, T>(
+        name: String,
+        stack_size: Option<usize>,
+        f: F,
+    ) -> std::io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        std::thread::Builder::new().name(name).spawn(f)
+        let builder = std::thread::Builder::new().name(name);
+        match stack_size {
+            Some(size) => builder.stack_size(size),
+            None => builder,
+        }
+        .spawn(f)
     }
 
     #[inline]

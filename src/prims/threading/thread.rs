@@ -31,12 +31,16 @@ pub(crate) enum Kind {
 ///
 /// | field | meaning |
 /// |---|---|
-/// | `native_id` | `0` until the thread has run its first instruction and published its OS id |
-/// | `finished` | the thread's function has returned (or panicked); `is_alive()` is false |
+/// | `native_id` | `0` until the thread has run its first instruction and published its OS id; stays `0` if it never ran |
+/// | `finished` | the thread's function has returned (or panicked), or its spawn failed; `is_alive()` is false |
+/// | `never_started` | the operating system refused the spawn: `finished` too, and joins fail as before a start (THR-6) |
+/// | `joining_all` | the thread is inside [`join_non_daemon_threads`], which other callers then skip |
 #[derive(Debug, Default)]
 struct Life {
     native_id: u64,
     finished: bool,
+    never_started: bool,
+    joining_all: bool,
 }
 
 /// What every handle to one thread shares.
@@ -59,7 +63,7 @@ impl Shared {
             name: Mutex::new(name),
             life: Mutex::new(Life {
                 native_id,
-                finished: false,
+                ..Life::default()
             }),
             changed: Condvar::new(),
         }
@@ -72,11 +76,35 @@ impl Shared {
         self.changed.notify_all();
     }
 
-    fn finish(&self) {
+    /// Marks the thread finished and releases every waiter; `never_started` when its spawn
+    /// failed.
+    fn finish(&self, never_started: bool) {
         let mut life = self.life.lock();
         life.finished = true;
+        life.never_started |= never_started;
         drop(life);
         self.changed.notify_all();
+    }
+
+    fn never_started(&self) -> bool {
+        self.life.lock().never_started
+    }
+
+    /// Enters or leaves [`join_non_daemon_threads`]; callers waiting for this thread there
+    /// are woken to skip it.
+    fn set_joining_all(&self, joining: bool) {
+        self.life.lock().joining_all = joining;
+        self.changed.notify_all();
+    }
+
+    /// [`join_non_daemon_threads`]' wait: until the thread finished (`true`) or entered
+    /// `join_non_daemon_threads` itself (`false`: waiting for it could close a cycle).
+    fn wait_finished_or_joining_all(&self) -> bool {
+        let mut life = self.life.lock();
+        while !life.finished && !life.joining_all {
+            self.changed.wait(&mut life);
+        }
+        life.finished
     }
 
     fn is_finished(&self) -> bool {
@@ -179,7 +207,7 @@ impl Drop for Current {
     fn drop(&mut self) {
         if self.leave_on_exit {
             registry().deregister(self.shared.ident);
-            self.shared.finish();
+            self.shared.finish(false);
         }
     }
 }
@@ -307,7 +335,9 @@ impl ThreadHandle {
 
     /// The operating system's id for the thread (Linux: its tid, what `top -H` shows), unique
     /// among live threads (THR-3). A thread that has only just been spawned publishes it as
-    /// its first step; this waits for that step.
+    /// its first step; this waits for that step. `0` — Python's `None` — for a thread that
+    /// never ran: one whose spawn the operating system refused (seen through [`enumerate`]
+    /// while the spawn was under way).
     pub fn native_id(&self) -> u64 {
         self.shared.native_id()
     }
@@ -320,7 +350,8 @@ impl ThreadHandle {
 
     /// `true` from the moment `spawn` returns until the thread's function has returned or
     /// panicked, without needing a `join` (THR-4, THR-10). The main thread is always alive;
-    /// a dummy thread is alive until its OS thread ends.
+    /// a dummy thread is alive until its OS thread ends. A thread whose spawn failed is not
+    /// alive, whenever its handle was taken.
     pub fn is_alive(&self) -> bool {
         !self.shared.is_finished()
     }
@@ -336,7 +367,9 @@ impl ThreadHandle {
     ///
     /// `RuntimeError` instead of a deadlock when the thread would wait for itself (THR-7,
     /// `main_thread().join()` in the main thread included), and for a dummy thread, whose end
-    /// gilfree cannot wait for (THR-15).
+    /// gilfree cannot wait for (THR-15). `RuntimeError` "cannot join thread before it is
+    /// started" (THR-6) for a thread whose spawn the operating system refused — at once, and
+    /// for joiners already waiting when the spawn failed.
     ///
     /// # Examples
     ///
@@ -346,9 +379,7 @@ impl ThreadHandle {
     /// assert_eq!(err.message(), "cannot join current thread");
     /// ```
     pub fn join(&self) -> Result<(), RuntimeError> {
-        self.check_joinable()?;
-        self.shared.wait_finished(Wait::Forever);
-        Ok(())
+        self.join_wait(Wait::Forever).map(|_| ())
     }
 
     /// Waits at most `timeout` for the thread to finish; `Ok(true)` once it has (THR-8).
@@ -376,8 +407,23 @@ impl ThreadHandle {
     /// assert!(!t.is_alive());
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, RuntimeError> {
+        self.join_wait(Wait::timeout(timeout))
+    }
+
+    fn join_wait(&self, wait: Wait) -> Result<bool, RuntimeError> {
         self.check_joinable()?;
-        Ok(self.shared.wait_finished(Wait::timeout(timeout)))
+        let finished = self.shared.wait_finished(wait);
+        // The spawn may have failed while this thread waited.
+        self.check_started()?;
+        Ok(finished)
+    }
+
+    /// THR-6: a thread that never started cannot be joined.
+    fn check_started(&self) -> Result<(), RuntimeError> {
+        if self.shared.never_started() {
+            return Err(RuntimeError::new("cannot join thread before it is started"));
+        }
+        Ok(())
     }
 
     fn check_joinable(&self) -> Result<(), RuntimeError> {
@@ -390,7 +436,7 @@ impl ThreadHandle {
         {
             return Err(RuntimeError::new("cannot join current thread"));
         }
-        Ok(())
+        self.check_started()
     }
 }
 
@@ -409,7 +455,8 @@ impl std::hash::Hash for ThreadHandle {
 }
 
 /// Python's repr: `<Thread(Thread-1, started 4242)>`, `<Thread(Thread-1, stopped 4242)>`,
-/// `<_MainThread(MainThread, started 4240)>`, `<_DummyThread(Dummy-2, started daemon 4250)>`.
+/// `<_MainThread(MainThread, started 4240)>`, `<_DummyThread(Dummy-2, started daemon 4250)>`;
+/// `<Thread(Thread-3, initial)>` for a thread whose spawn failed.
 impl fmt::Debug for ThreadHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let class = match self.shared.kind {
@@ -418,11 +465,15 @@ impl fmt::Debug for ThreadHandle {
             Kind::Main => "_MainThread",
             Kind::Dummy => "_DummyThread",
         };
-        let (native_id, finished) = {
+        let (native_id, status) = {
             let life = self.shared.life.lock();
-            (life.native_id, life.finished)
+            let status = match (life.never_started, life.finished) {
+                (true, _) => "initial",
+                (false, true) => "stopped",
+                (false, false) => "started",
+            };
+            (life.native_id, status)
         };
-        let status = if finished { "stopped" } else { "started" };
         let daemon = if self.shared.daemon { " daemon" } else { "" };
         write!(f, "<{class}({}, {status}{daemon}", self.name())?;
         if native_id != 0 {
@@ -437,6 +488,56 @@ impl fmt::Debug for ThreadHandle {
 
 /// What the thread's function left: its value, or the payload of its panic.
 type Outcome<T> = Result<T, Box<dyn std::any::Any + Send + 'static>>;
+
+/// The thread's [`Outcome`] on its way to [`Thread::join`]. When nobody joins — the `Thread`
+/// was dropped, detaching it — std drops the outcome itself and aborts the process if that
+/// drop panics. A value (or panic payload) whose `Drop` panics is user code like any other:
+/// here its drop runs under `catch_unwind`, so the panic hook reports it and the process goes
+/// on.
+struct Unjoined<T>(Option<Outcome<T>>);
+
+impl<T> Unjoined<T> {
+    fn take(mut self) -> Outcome<T> {
+        self.0.take().expect("an outcome is taken once")
+    }
+}
+
+impl<T> Drop for Unjoined<T> {
+    fn drop(&mut self) {
+        let Some(outcome) = self.0.take() else {
+            return;
+        };
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(outcome))) {
+            // The drop's own panic payload might panic when dropped in turn: leak it.
+            std::mem::forget(payload);
+        }
+    }
+}
+
+/// A spawned thread's registry entry, from just before the spawn until the thread is done:
+/// dropping it deregisters the thread and marks it finished, releasing every waiter (joins,
+/// `native_id()`, [`join_non_daemon_threads`]). It travels inside the thread's closure, so it
+/// is dropped whatever becomes of the closure: on the new thread once `f` has returned or
+/// panicked, or unrun — the thread `never_started` — where the operating system refuses the
+/// spawn and std drops the closure before returning the error.
+struct Entry {
+    shared: Arc<Shared>,
+    ran: bool,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        registry().deregister(self.shared.ident);
+        self.shared.finish(!self.ran);
+    }
+}
+
+/// What the new thread's closure owns. Fields drop in declaration order, so an unrun closure
+/// drops `f` and its captures before the entry marks the thread finished (THR-18).
+struct Start<F> {
+    f: F,
+    entry: Entry,
+}
 
 /// Python's `threading.Thread`: a thread with a name, an ident, a daemon flag, `is_alive()`,
 /// and joins with a timeout — whose function's value (or panic) comes back from [`join`].
@@ -471,7 +572,7 @@ type Outcome<T> = Result<T, Box<dyn std::any::Any + Send + 'static>>;
 #[must_use = "dropping a Thread detaches it; join() waits for it and returns its value"]
 pub struct Thread<T> {
     handle: ThreadHandle,
-    os: rt::thread::JoinHandle<Outcome<T>>,
+    os: rt::thread::JoinHandle<Unjoined<T>>,
 }
 
 impl Thread<()> {
@@ -523,7 +624,7 @@ impl<T> Thread<T> {
     pub fn join(self) -> Result<T, JoinError> {
         self.handle.check_joinable()?;
         let thread = self.handle.name();
-        match self.os.join() {
+        match self.os.join().map(Unjoined::take) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(payload)) | Err(payload) => Err(JoinError::Panicked {
                 thread,
@@ -598,6 +699,7 @@ impl<T> fmt::Debug for Thread<T> {
 pub struct ThreadBuilder {
     name: Option<String>,
     daemon: Option<bool>,
+    stack_size: Option<usize>,
 }
 
 impl ThreadBuilder {
@@ -627,12 +729,40 @@ impl ThreadBuilder {
         self
     }
 
+    /// The new thread's stack size in bytes: Python's `threading.stack_size(size)`, for this
+    /// thread only. Without it the thread gets Rust's default (2 MiB, or `RUST_MIN_STACK`).
+    /// The operating system may round the size up to its minimum or to whole pages.
+    ///
+    /// # Differences from Python
+    ///
+    /// Python sets one size for every thread created afterwards and raises `ValueError` for a
+    /// size under 32 KiB; here the size belongs to one builder, and a size the operating
+    /// system cannot provide (more memory than the process can map) makes
+    /// [`spawn`](Self::spawn) return the operating system's error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = gilfree::Thread::builder().stack_size(256 * 1024).spawn(|| 7).unwrap();
+    /// assert_eq!(t.join().unwrap(), 7);
+    ///
+    /// // No process can map a 1 EiB stack: the spawn fails, and nothing is left running.
+    /// # #[cfg(target_pointer_width = "64")]
+    /// assert!(gilfree::Thread::builder().stack_size(1 << 60).spawn(|| ()).is_err());
+    /// ```
+    pub fn stack_size(mut self, bytes: usize) -> Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
     /// Starts `f` on the new thread.
     ///
     /// # Errors
     ///
-    /// The operating system's error when it cannot create a thread; nothing is registered
-    /// then.
+    /// The operating system's error when it cannot create a thread (see
+    /// [`stack_size`](Self::stack_size)). Nothing stays registered then: a handle that
+    /// [`enumerate`] returned while the spawn was under way is not alive, its joins fail at
+    /// once as before a start (THR-6), and its `native_id()` is 0.
     pub fn spawn<F, T>(self, f: F) -> io::Result<Thread<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -654,20 +784,30 @@ impl ThreadBuilder {
         let daemon = self.daemon.unwrap_or_else(inherited_daemon);
         let shared = Arc::new(Shared::new(reg.next_ident(), kind, daemon, name.clone(), 0));
         // Registered before the thread runs, so that when spawn returns the thread is alive
-        // and listed (THR-4) even if it has not been scheduled yet.
+        // and listed (THR-4) even if it has not been scheduled yet. From here on, `Entry`
+        // owns the registration: it ends when the closure is dropped, run or not.
         reg.register(&shared);
-        let inside = Arc::clone(&shared);
+        let start = Start {
+            f,
+            entry: Entry {
+                shared: Arc::clone(&shared),
+                ran: false,
+            },
+        };
         // The OS refuses names with NUL bytes; gilfree's own name keeps them.
         let os_name = name.replace('\0', "\u{FFFD}");
-        let spawned = rt::thread::spawn_named(os_name, move || {
-            inside.publish_native_id(rt::thread::native_id());
-            set_current(Arc::clone(&inside), false);
+        let spawned = rt::thread::spawn_named(os_name, self.stack_size, move || {
+            // Moves `start` whole into the closure (not field by field), for its drop order.
+            let start = start;
+            let Start { f, mut entry } = start;
+            entry.ran = true;
+            entry.shared.publish_native_id(rt::thread::native_id());
+            set_current(Arc::clone(&entry.shared), false);
             // THR-18: `f` (and everything it captured) is consumed here, before the thread
             // is marked finished.
             let outcome = catch_unwind(AssertUnwindSafe(f));
-            registry().deregister(inside.ident);
-            inside.finish();
-            outcome
+            drop(entry);
+            Unjoined(Some(outcome))
         });
         match spawned {
             Ok(os) => Ok(Thread {
@@ -675,7 +815,9 @@ impl ThreadBuilder {
                 os,
             }),
             Err(err) => {
-                reg.deregister(shared.ident);
+                // The closure, and with it the entry, is gone: whoever took a handle from
+                // `enumerate()` meanwhile sees a thread that never started.
+                debug_assert!(shared.is_finished(), "the failed spawn kept its closure");
                 Err(err)
             }
         }
@@ -806,15 +948,33 @@ pub fn get_native_id() -> u64 {
 ///
 /// Threads are joined through their handles, so their values stay for [`Thread::join`].
 ///
+/// # Calling it from other threads
+///
+/// Python runs this wait only in the main thread at exit; here any thread may call it. It
+/// never waits for the calling thread, nor for a thread that is itself inside
+/// `join_non_daemon_threads` (however long it stays there): two non-daemon threads that call
+/// it at once skip each other instead of each waiting for the other for ever. Such a thread is
+/// waited for again if it leaves the call and keeps running while this call still waits for
+/// others.
+///
 /// # Examples
 ///
 /// ```
 /// let t = gilfree::Thread::builder().daemon(false).spawn(|| ()).unwrap();
 /// gilfree::threading::join_non_daemon_threads();
 /// assert!(!t.is_alive());
+///
+/// // Two non-daemon threads calling it at once do not wait for each other.
+/// let both = || gilfree::Thread::builder().daemon(false).spawn(gilfree::threading::join_non_daemon_threads).unwrap();
+/// let (a, b) = (both(), both());
+/// a.join().unwrap();
+/// b.join().unwrap();
 /// ```
 pub fn join_non_daemon_threads() -> usize {
     let me = known_current();
+    // Marked for the whole call, so that other callers skip this thread (and are woken to
+    // skip it if they already wait for it).
+    let _joining = me.as_ref().map(|me| JoiningAll::enter(Arc::clone(me)));
     let mut joined = 0;
     loop {
         let pending: Vec<ThreadHandle> = enumerate()
@@ -823,14 +983,32 @@ pub fn join_non_daemon_threads() -> usize {
                 matches!(t.shared.kind, Kind::Thread | Kind::Timer)
                     && !t.shared.daemon
                     && !me.as_ref().is_some_and(|me| Arc::ptr_eq(me, &t.shared))
+                    && !t.shared.life.lock().joining_all
             })
             .collect();
         if pending.is_empty() {
             return joined;
         }
         for t in pending {
-            t.shared.wait_finished(Wait::Forever);
-            joined += 1;
+            if t.shared.wait_finished_or_joining_all() {
+                joined += 1;
+            }
         }
+    }
+}
+
+/// The calling thread's mark while it is inside [`join_non_daemon_threads`].
+struct JoiningAll(Arc<Shared>);
+
+impl JoiningAll {
+    fn enter(shared: Arc<Shared>) -> Self {
+        shared.set_joining_all(true);
+        JoiningAll(shared)
+    }
+}
+
+impl Drop for JoiningAll {
+    fn drop(&mut self) {
+        self.0.set_joining_all(false);
     }
 }
