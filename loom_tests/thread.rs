@@ -54,3 +54,59 @@ fn two_joiners_both_return() {
         t.join().unwrap();
     });
 }
+
+/// Issue 14, item 11 (THR-6, THR-10): a spawn that fails (a stack no process can map) racing a
+/// thread that lists the threads and a `join_non_daemon_threads` caller. Whenever the lister
+/// catches the doomed entry, the handle is not alive once the spawn has failed, and its join
+/// and `native_id()` return; the joiner of every non-daemon thread returns too (loom reports a
+/// deadlock otherwise).
+#[test]
+fn a_failed_spawn_releases_whoever_saw_it() {
+    check_bounded(2, || {
+        let lister = Thread::builder()
+            .daemon(true)
+            .spawn(|| {
+                threading::enumerate()
+                    .into_iter()
+                    .filter(|t| t.name() == "refused")
+                    .collect::<Vec<_>>()
+            })
+            .unwrap();
+        let joiner = Thread::builder()
+            .daemon(true)
+            .spawn(threading::join_non_daemon_threads)
+            .unwrap();
+        let spawned = Thread::builder()
+            .name("refused")
+            .daemon(false)
+            .stack_size(1 << 48)
+            .spawn(|| ());
+        assert!(spawned.is_err());
+        for seen in lister.join().unwrap() {
+            assert!(!seen.is_alive());
+            let err = seen.join().unwrap_err();
+            assert_eq!(err.message(), "cannot join thread before it is started");
+            assert_eq!(seen.native_id(), 0);
+        }
+        assert!(joiner.join().unwrap() <= 1);
+    });
+}
+
+/// Issue 14, item 12: two non-daemon threads in `join_non_daemon_threads` at once, under every
+/// interleaving of their entries: both return (loom reports the cycle as a deadlock otherwise).
+#[test]
+fn join_non_daemon_threads_callers_skip_each_other() {
+    check_bounded(2, || {
+        let callers: Vec<Thread<usize>> = (0..2)
+            .map(|_| {
+                Thread::builder()
+                    .daemon(false)
+                    .spawn(threading::join_non_daemon_threads)
+                    .unwrap()
+            })
+            .collect();
+        for caller in callers {
+            assert!(caller.join().unwrap() <= 1);
+        }
+    });
+}
