@@ -1415,3 +1415,71 @@ proptest! {
         }
     }
 }
+
+/// Issue 14, item 5 (DQ-5): a `with_items` closure that grows a bounded deque and then
+/// panics still leaves at most `maxlen` items: the bound is restored however the closure
+/// ends, not only when it returns.
+#[test]
+fn issue14_with_items_panicking_closure_keeps_the_bound() {
+    let d = Deque::with_maxlen(3);
+    d.extend([1, 2]);
+    let caught = panic::catch_unwind(AssertUnwindSafe(|| {
+        d.with_items(|items| {
+            items.extend([3, 4, 5, 6]);
+            panic!("user closure fails after growing the deque");
+        })
+    }));
+    assert!(caught.is_err());
+    assert!(d.len() <= 3, "len {} > maxlen 3", d.len());
+    assert_eq!(d.to_vec(), [4, 5, 6]);
+}
+
+/// An item whose equality asks the deque it lives in for its length: user code that runs
+/// while `contains` holds the deque's lock and calls back into the same deque.
+struct AsksLen {
+    id: u32,
+    deque: Arc<std::sync::OnceLock<Arc<Deque<AsksLen>>>>,
+}
+
+impl PartialEq for AsksLen {
+    fn eq(&self, other: &Self) -> bool {
+        if let Some(d) = self.deque.get() {
+            let _ = d.len();
+        }
+        self.id == other.id
+    }
+}
+
+/// Issue 14, item 6: `dq.contains(&x)` where `x == y` calls `dq.len()` re-enters the deque
+/// from user code run under its lock. It used to deadlock; it must panic with a clear
+/// `RuntimeError` instead, and leave the deque usable.
+#[test]
+fn issue14_contains_reentered_from_eq_panics_instead_of_deadlocking() {
+    with_watchdog(|| {
+        let cell = Arc::new(std::sync::OnceLock::new());
+        let d = Arc::new(Deque::new());
+        d.append(AsksLen {
+            id: 1,
+            deque: Arc::clone(&cell),
+        });
+        let _ = cell.set(Arc::clone(&d));
+        let probe = AsksLen {
+            id: 2,
+            deque: Arc::clone(&cell),
+        };
+        let caught = panic::catch_unwind(AssertUnwindSafe(|| d.contains(&probe)));
+        let payload = caught.expect_err("re-entry must panic");
+        let text = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        assert!(
+            text.starts_with("RuntimeError: Deque re-entered from user code"),
+            "{text}"
+        );
+        assert_eq!(d.len(), 1);
+        // Break the Arc cycle so the items are dropped.
+        d.clear();
+    });
+}

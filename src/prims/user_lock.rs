@@ -30,6 +30,8 @@ use std::cell::RefCell;
 
 rt::thread_local! {
     /// Addresses of the [`UserLock`]s whose holder (this thread) is running user code.
+    // Not `const { .. }`: loom's `thread_local!` (edition 2018) does not take it.
+    #[allow(clippy::missing_const_for_thread_local)]
     static IN_USER_CODE: RefCell<Vec<usize>> = RefCell::new(Vec::new());
 }
 
@@ -73,14 +75,34 @@ impl<T> UserLock<T> {
     #[cold]
     fn lock_slow(&self) -> MutexGuard<'_, T> {
         if self.is_held_in_user_code() {
-            panic!(
-                "RuntimeError: {name} re-entered from user code run under its lock (an item's \
-                 PartialEq, Ord, Hash, Clone or Drop, or a closure, called back into the same \
-                 {name}); this would deadlock",
-                name = self.name
-            );
+            self.reentered();
         }
         self.inner.lock()
+    }
+
+    #[cold]
+    #[track_caller]
+    fn reentered(&self) -> ! {
+        panic!(
+            "RuntimeError: {name} re-entered from user code run under its lock (an item's \
+             PartialEq, Ord, Hash, Clone or Drop, or a closure, called back into the same \
+             {name}); this would deadlock",
+            name = self.name
+        );
+    }
+
+    /// Panics, with the message of a re-entering [`lock`](Self::lock), when the calling thread
+    /// is running user code under this lock; otherwise does nothing.
+    ///
+    /// For an object guarded by several locks (the `Set`'s shards), which marks its user code
+    /// with one of them as its identity: calling this at the entry of every method catches a
+    /// re-entry that would take *another* of its locks — no self-deadlock by itself, but one
+    /// that breaks the object's lock order and can deadlock against a second thread.
+    #[inline]
+    pub(crate) fn forbid_reentry(&self) {
+        if self.is_held_in_user_code() {
+            self.reentered();
+        }
     }
 
     /// Whether this thread is running user code under this lock.

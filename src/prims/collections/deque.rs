@@ -1,6 +1,6 @@
 //! `collections.deque`, thread-safe: a double-ended queue with an optional `maxlen`.
 
-use super::rt::Mutex;
+use super::super::user_lock::UserLock;
 use crate::error::{IndexError, ValueError};
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::VecDeque;
@@ -39,12 +39,37 @@ use std::fmt;
 ///   [`set`](Self::set) and [`remove_at`](Self::remove_at).
 /// * There is no live iterator, so Python's "deque mutated during iteration" cannot happen
 ///   (DQ-18): [`to_vec`](Self::to_vec) and `&deque` in a `for` loop iterate over a snapshot.
-/// * Methods that compare items (`count`, `index`, `remove`, `contains`) call `T`'s
-///   `PartialEq` with the deque locked: it must not use the same deque.
+///
+/// # Re-entry and panics in user code
+///
+/// Some methods run user code: `T`'s `PartialEq`, `PartialOrd`, `Ord`, `Clone`, `Debug` and
+/// `Drop`, the iterator given to [`extend`](Self::extend), the closure given to
+/// [`with_items`](Self::with_items). Each method's docs say where its user code runs.
+///
+/// * **Outside the lock**: every `Drop` of an item the deque lets go (popped, evicted by
+///   `maxlen`, removed, replaced, cleared, trimmed after `with_items`) — the item comes back
+///   to the caller or is dropped after the deque is unlocked — and the iterator of
+///   `extend`/`extend_left`. That code may use the same deque freely.
+/// * **Under the lock**: the comparisons of [`count`](Self::count),
+///   [`index`](Self::index), [`index_range`](Self::index_range), [`remove`](Self::remove),
+///   [`contains`](Self::contains) and of `==`/`<` between deques, the `Clone` of
+///   [`to_vec`](Self::to_vec), [`get`](Self::get), `clone()` and `for x in &deque`, the `Debug`
+///   of `{:?}`, and the closure of `with_items`. That code must not use the same deque: if it
+///   does, the call panics with `RuntimeError: Deque re-entered from user code …` (Python
+///   raises `RuntimeError: deque mutated during iteration`) instead of deadlocking.
+/// * **A panic** in user code leaves every invariant in place: `len() <= maxlen`, no item lost
+///   or duplicated. A failing comparison or clone leaves the deque as it was; a failing
+///   `with_items` closure leaves what it did, trimmed to `maxlen`; a failing `extend` iterator
+///   adds nothing (the items it gave are dropped).
+/// * **Dropping the deque** drops every item even when some `Drop` panics, then the panic
+///   continues, as for a `Vec`.
 pub struct Deque<T> {
-    items: Mutex<VecDeque<T>>,
+    items: UserLock<VecDeque<T>>,
     maxlen: Option<usize>,
 }
+
+/// The class name in the re-entry panic message.
+const NAME: &str = "Deque";
 
 /// Python's index normalisation for `list.insert` and slice bounds: negative counts from the
 /// end, then clamped to `0..=len`.
@@ -78,7 +103,7 @@ impl<T> Deque<T> {
     /// ```
     pub fn new() -> Self {
         Deque {
-            items: Mutex::new(VecDeque::new()),
+            items: UserLock::new(NAME, VecDeque::new()),
             maxlen: None,
         }
     }
@@ -96,7 +121,7 @@ impl<T> Deque<T> {
     /// ```
     pub fn with_maxlen(maxlen: usize) -> Self {
         Deque {
-            items: Mutex::new(VecDeque::with_capacity(maxlen.min(1024))),
+            items: UserLock::new(NAME, VecDeque::with_capacity(maxlen.min(1024))),
             maxlen: Some(maxlen),
         }
     }
@@ -124,6 +149,10 @@ impl<T> Deque<T> {
     /// assert_eq!(dq.append('b'), None);
     /// assert_eq!(dq.append('c'), Some('a'));
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// Runs no user code: the evicted item is returned, and dropped by the caller.
     #[inline]
     pub fn append(&self, item: T) -> Option<T> {
         let mut items = self.items.lock();
@@ -142,6 +171,10 @@ impl<T> Deque<T> {
     /// assert_eq!(dq.append_left(3), Some(1));
     /// assert_eq!(dq.to_vec(), [3, 2]);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// Runs no user code: the evicted item is returned, and dropped by the caller.
     #[doc(alias = "appendleft")]
     #[inline]
     pub fn append_left(&self, item: T) -> Option<T> {
@@ -189,12 +222,18 @@ impl<T> Deque<T> {
     /// dq.extend(&dq);
     /// assert_eq!(dq.to_vec().into_iter().collect::<String>(), "abcdabcd");
     /// ```
+    ///
+    /// # Re-entry and panics
+    ///
+    /// The iterator runs before the deque is locked, and the items pushed out are dropped after
+    /// it is unlocked: both may use this deque. If the iterator panics, nothing is added and
+    /// the items it already gave are dropped.
     pub fn extend<I: IntoIterator<Item = T>>(&self, iter: I) {
         self.extend_at(iter, End::Right)
     }
 
     /// Adds every item of `iter` at the left end, one by one, so they end up reversed (DQ-7);
-    /// otherwise as [`extend`](Self::extend).
+    /// otherwise as [`extend`](Self::extend), re-entry and panics included.
     ///
     /// # Examples
     ///
@@ -248,6 +287,10 @@ impl<T> Deque<T> {
     /// dq.insert(20, '>').unwrap();
     /// assert_eq!(dq.to_vec(), ['<', 'A', 'B', 'Z', 'C', '>']);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// Runs no user code: a refused item comes back in the error.
     pub fn insert(&self, index: isize, item: T) -> Result<(), IndexError<T>> {
         let mut items = self.items.lock();
         if self.maxlen.is_some_and(|max| items.len() >= max) {
@@ -280,8 +323,13 @@ impl<T> Deque<T> {
         }
     }
 
-    /// Removes all items; `maxlen` stays (DQ-16). The items are dropped with the deque
-    /// unlocked.
+    /// Removes all items; `maxlen` stays (DQ-16).
+    ///
+    /// # Re-entry and panics
+    ///
+    /// The items are dropped after the deque is unlocked, so their `Drop` may use it. The
+    /// deque is empty before the first `Drop` runs; a panicking `Drop` does not stop the
+    /// others (as for a `Vec`), then the panic continues.
     ///
     /// # Examples
     ///
@@ -293,6 +341,7 @@ impl<T> Deque<T> {
     /// assert_eq!(dq.maxlen(), Some(3));
     /// ```
     pub fn clear(&self) {
+        // The guard is a temporary of this statement: unlocked before `old` is dropped.
         let old = std::mem::take(&mut *self.items.lock());
         drop(old);
     }
@@ -345,6 +394,10 @@ impl<T> Deque<T> {
     /// assert_eq!(dq.remove_at(-1), Ok('c'));
     /// assert!(dq.remove_at(5).is_err());
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// Runs no user code: the item is returned, and dropped by the caller.
     #[doc(alias = "__delitem__")]
     pub fn remove_at(&self, index: isize) -> Result<T, IndexError> {
         let mut items = self.items.lock();
@@ -364,6 +417,10 @@ impl<T> Deque<T> {
     /// assert_eq!(dq.to_vec(), [1, 2, 30]);
     /// assert_eq!(dq.set(9, 0).unwrap_err().into_inner(), 0);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// Runs no user code: the old item is returned, and dropped by the caller.
     #[doc(alias = "__setitem__")]
     pub fn set(&self, index: isize, item: T) -> Result<T, IndexError<T>> {
         let mut items = self.items.lock();
@@ -374,7 +431,9 @@ impl<T> Deque<T> {
     }
 
     /// Runs `f` on the items with the deque locked, for a compound step that must be atomic
-    /// (look at the front, then pop it only if…). `f` must not use this deque.
+    /// (look at the front, then pop it only if…). If `f` grows a bounded deque past its
+    /// `maxlen`, the leftmost items are dropped afterwards, as [`append`](Self::append) would
+    /// (DQ-5) — also when `f` panics.
     ///
     /// # Examples
     ///
@@ -383,15 +442,26 @@ impl<T> Deque<T> {
     /// let small = dq.with_items(|items| items.iter().copied().min());
     /// assert_eq!(small, Some(1));
     /// ```
+    ///
+    /// # Re-entry and panics
+    ///
+    /// `f` runs under the lock: if it uses this deque, that call panics with
+    /// `RuntimeError: Deque re-entered …` instead of deadlocking. The items trimmed to `maxlen`
+    /// are dropped after the deque is unlocked. A panic in `f` leaves the deque as `f` left
+    /// it, trimmed to `maxlen`, and continues (a `Drop` of a trimmed item that panics during
+    /// that unwinding aborts, as any panic during unwinding does).
     pub fn with_items<R>(&self, f: impl FnOnce(&mut VecDeque<T>) -> R) -> R {
+        // Declared before the guard, so dropped after it: the trimmed items' destructors run
+        // with the deque unlocked, on return and on unwind alike.
+        let mut evicted = Vec::new();
         let mut items = self.items.lock();
-        let result = f(&mut items);
-        if let Some(max) = self.maxlen {
-            // Keep the bound even if `f` grew the deque past it: drop from the left, as append.
-            let over = items.len().saturating_sub(max);
-            items.drain(..over);
-        }
-        result
+        let bounded = KeepBound {
+            items: &mut items,
+            maxlen: self.maxlen,
+            evicted: &mut evicted,
+        };
+        self.items.run_user_code(|| f(&mut *bounded.items))
+        // `bounded` trims here, then the guard unlocks, then `evicted` is dropped.
     }
 
     /// Takes all items out, leaving the deque empty (the items in order).
@@ -403,6 +473,10 @@ impl<T> Deque<T> {
     /// assert_eq!(dq.take_all(), [1, 2, 3]);
     /// assert!(dq.is_empty());
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// Runs no user code.
     pub fn take_all(&self) -> Vec<T> {
         let taken = std::mem::take(&mut *self.items.lock());
         taken.into()
@@ -431,12 +505,23 @@ impl<T: Clone> Deque<T> {
     /// let dq: gilfree::Deque<_> = "ab".chars().collect();
     /// assert_eq!(dq.to_vec(), ['a', 'b']);
     /// ```
+    ///
+    /// # Re-entry and panics
+    ///
+    /// `T::clone` runs under the lock: using this deque from it panics with
+    /// `RuntimeError: Deque re-entered …`. If a clone panics, the copies made so far are
+    /// dropped after the deque is unlocked; the deque is unchanged.
     pub fn to_vec(&self) -> Vec<T> {
+        // Before the guard: dropped after it when a clone panics.
+        let mut out = Vec::new();
         let items = self.items.lock();
-        let (a, b) = items.as_slices();
-        let mut out = Vec::with_capacity(items.len());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b);
+        self.items.run_user_code(|| {
+            let (a, b) = items.as_slices();
+            out.reserve_exact(items.len());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b);
+        });
+        drop(items);
         out
     }
 
@@ -451,11 +536,26 @@ impl<T: Clone> Deque<T> {
     /// assert_eq!(dq.get(-1), Some('c'));
     /// assert_eq!(dq.get(3), None);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// `T::clone` runs under the lock: using this deque from it panics with
+    /// `RuntimeError: Deque re-entered …`.
     #[doc(alias = "__getitem__")]
     pub fn get(&self, index: isize) -> Option<T> {
         let items = self.items.lock();
-        element_index(index, items.len()).map(|at| items[at].clone())
+        let at = element_index(index, items.len())?;
+        Some(self.items.run_user_code(|| items[at].clone()))
     }
+}
+
+/// The `# Re-entry` section of every method that compares items.
+macro_rules! compares_under_the_lock {
+    () => {
+        "`T::eq` runs under the lock: using this deque from it panics with \
+         `RuntimeError: Deque re-entered …` instead of deadlocking. A panicking comparison \
+         leaves the deque as it was."
+    };
 }
 
 impl<T: PartialEq> Deque<T> {
@@ -470,12 +570,17 @@ impl<T: PartialEq> Deque<T> {
     /// assert_eq!(dq.to_vec(), [2, 1]);
     /// assert!(dq.remove(&7).is_err());
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    #[doc = compares_under_the_lock!()]
+    /// The removed item is returned, and dropped by the caller.
     pub fn remove(&self, value: &T) -> Result<T, ValueError> {
         let mut items = self.items.lock();
-        items
-            .iter()
-            .position(|item| item == value)
-            .and_then(|at| items.remove(at))
+        let at = self
+            .items
+            .run_user_code(|| items.iter().position(|item| item == value));
+        at.and_then(|at| items.remove(at))
             .ok_or(ValueError::new("deque.remove(x): x not in deque"))
     }
 
@@ -487,12 +592,14 @@ impl<T: PartialEq> Deque<T> {
     /// let dq: gilfree::Deque<_> = "abracadabra".chars().collect();
     /// assert_eq!(dq.count(&'a'), 5);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    #[doc = compares_under_the_lock!()]
     pub fn count(&self, value: &T) -> usize {
+        let items = self.items.lock();
         self.items
-            .lock()
-            .iter()
-            .filter(|item| *item == value)
-            .count()
+            .run_user_code(|| items.iter().filter(|item| *item == value).count())
     }
 
     /// The position of the first item equal to `value`, if any (DQ-14).
@@ -504,8 +611,14 @@ impl<T: PartialEq> Deque<T> {
     /// assert_eq!(dq.index(&'c'), Some(2));
     /// assert_eq!(dq.index(&'z'), None);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    #[doc = compares_under_the_lock!()]
     pub fn index(&self, value: &T) -> Option<usize> {
-        self.items.lock().iter().position(|item| item == value)
+        let items = self.items.lock();
+        self.items
+            .run_user_code(|| items.iter().position(|item| item == value))
     }
 
     /// Python's `d.index(value, start, stop)`: the first position in `start..stop` holding
@@ -520,6 +633,10 @@ impl<T: PartialEq> Deque<T> {
     /// assert_eq!(dq.index_range(&'a', -2, isize::MAX), None);
     /// assert_eq!(dq.index_range(&'a', 0, 4), Some(0));
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    #[doc = compares_under_the_lock!()]
     #[doc(alias = "index")]
     pub fn index_range(&self, value: &T, start: isize, stop: isize) -> Option<usize> {
         let items = self.items.lock();
@@ -530,9 +647,8 @@ impl<T: PartialEq> Deque<T> {
         if start >= stop {
             return None;
         }
-        items
-            .range(start..stop)
-            .position(|item| item == value)
+        self.items
+            .run_user_code(|| items.range(start..stop).position(|item| item == value))
             .map(|offset| start + offset)
     }
 
@@ -544,9 +660,14 @@ impl<T: PartialEq> Deque<T> {
     /// let dq: gilfree::Deque<_> = [1, 2].into_iter().collect();
     /// assert!(dq.contains(&2));
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    #[doc = compares_under_the_lock!()]
     #[doc(alias = "__contains__")]
     pub fn contains(&self, value: &T) -> bool {
-        self.items.lock().contains(value)
+        let items = self.items.lock();
+        self.items.run_user_code(|| items.contains(value))
     }
 }
 
@@ -554,6 +675,25 @@ impl<T: PartialEq> Deque<T> {
 enum End {
     Left,
     Right,
+}
+
+/// [`Deque::with_items`]' guard: whatever the user closure did, and however it ends, the items
+/// beyond `maxlen` are moved (leftmost first, as `append` evicts) to `evicted`, which the caller
+/// drops once the deque is unlocked.
+struct KeepBound<'a, T> {
+    items: &'a mut VecDeque<T>,
+    maxlen: Option<usize>,
+    evicted: &'a mut Vec<T>,
+}
+
+impl<T> Drop for KeepBound<'_, T> {
+    fn drop(&mut self) {
+        if let Some(max) = self.maxlen {
+            let over = self.items.len().saturating_sub(max);
+            // Moves only: no user code runs here.
+            self.evicted.extend(self.items.drain(..over));
+        }
+    }
 }
 
 /// Adds `item` at `end`, evicting from the other end when `maxlen` is reached; returns the
@@ -585,17 +725,18 @@ impl<T> FromIterator<T> for Deque<T> {
     /// An unbounded deque of the items, in order.
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         Deque {
-            items: Mutex::new(iter.into_iter().collect()),
+            items: UserLock::new(NAME, iter.into_iter().collect()),
             maxlen: None,
         }
     }
 }
 
 impl<T: Clone> Clone for Deque<T> {
-    /// An independent copy of a snapshot, with the same `maxlen` (DQ-20).
+    /// An independent copy of a snapshot, with the same `maxlen` (DQ-20). `T::clone` runs as
+    /// in [`Deque::to_vec`].
     fn clone(&self) -> Self {
         Deque {
-            items: Mutex::new(self.items.lock().clone()),
+            items: UserLock::new(NAME, self.to_vec().into()),
             maxlen: self.maxlen,
         }
     }
@@ -619,12 +760,13 @@ impl<T: Clone> IntoIterator for &Deque<T> {
 }
 
 impl<T> Deque<T> {
-    /// Calls `f` with both deques locked, in address order (no deadlock when two threads
-    /// compare the same pair in opposite orders); `f` gets `self`'s items first.
+    /// Calls `f`, which runs `T`'s comparisons, with both deques locked, in address order (no
+    /// deadlock when two threads compare the same pair in opposite orders); `f` gets `self`'s
+    /// items first. Using either deque from `f` panics (re-entry).
     fn with_pair<R>(&self, other: &Self, f: impl FnOnce(&VecDeque<T>, &VecDeque<T>) -> R) -> R {
         if std::ptr::eq(self, other) {
             let items = self.items.lock();
-            return f(&items, &items);
+            return self.items.run_user_code(|| f(&items, &items));
         }
         let self_first = (self as *const Self) < (other as *const Self);
         let (first, second) = if self_first {
@@ -634,7 +776,11 @@ impl<T> Deque<T> {
         };
         let a = first.items.lock();
         let b = second.items.lock();
-        if self_first { f(&a, &b) } else { f(&b, &a) }
+        first.items.run_user_code(|| {
+            second
+                .items
+                .run_user_code(|| if self_first { f(&a, &b) } else { f(&b, &a) })
+        })
     }
 }
 
@@ -661,11 +807,13 @@ impl<T: Ord> Ord for Deque<T> {
 }
 
 impl<T: fmt::Debug> fmt::Debug for Deque<T> {
-    /// Like Python's repr: `deque([1, 2, 3], maxlen=3)`.
+    /// Like Python's repr: `deque([1, 2, 3], maxlen=3)`. `T::fmt` runs under the lock: using
+    /// this deque from it panics (re-entry).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let items = self.items.lock();
         write!(f, "deque(")?;
-        f.debug_list().entries(items.iter()).finish()?;
+        self.items
+            .run_user_code(|| f.debug_list().entries(items.iter()).finish())?;
         if let Some(max) = self.maxlen {
             write!(f, ", maxlen={max}")?;
         }
