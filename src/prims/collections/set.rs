@@ -1,6 +1,7 @@
 //! A thread-safe hash set, sharded so that threads working on different items do not contend.
 
-use super::rt::{CachePadded, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use super::super::user_lock::UserLock;
+use super::rt::{CachePadded, MutexGuard};
 use crate::error::KeyError;
 use hashbrown::HashTable;
 use std::borrow::Borrow;
@@ -12,9 +13,9 @@ use std::hash::{BuildHasher, Hash};
 /// Python's `set`, safe to share between threads: every method takes `&self`.
 ///
 /// The items are spread over independent shards (by default four per CPU), each a hash table
-/// behind its own reader-writer lock: `add`, `contains`, `remove` and `discard` lock one shard,
-/// so threads working on different items run in parallel and readers of the same shard share
-/// it. The whole-set operations (`len`, `clear`, [`to_hash_set`](Self::to_hash_set), the set
+/// behind its own lock: `add`, `contains`, `remove` and `discard` lock one shard, so threads
+/// working on different items run in parallel. Each item is stored with its hash, as CPython's
+/// set does: growing a shard never calls `T::hash`. The whole-set operations (`len`, `clear`, [`to_hash_set`](Self::to_hash_set), the set
 /// algebra) lock every shard at once, in order, so they see or make one consistent state
 /// (SET-11).
 ///
@@ -45,14 +46,41 @@ use std::hash::{BuildHasher, Hash};
 ///   one in a single step (every shard locked), as free-threaded Python's `|=` does.
 /// * There is no live iterator (SET-10 cannot happen): iterate over [`to_vec`](Self::to_vec)
 ///   or [`to_hash_set`](Self::to_hash_set).
-/// * `T`'s `Hash`, `Eq`, `Clone` and `Drop` run with a shard locked (except the drops of
-///   [`clear`](Self::clear)): they must not use the same set.
+///
+/// # Re-entry and panics in user code
+///
+/// Some methods run user code: `T`'s `Hash`, `Eq`, `Clone`, `Debug` and `Drop`, the closure
+/// of [`retain`](Self::retain), the iterator of [`extend`](Self::extend). Each method's docs
+/// say where its user code runs.
+///
+/// * **Outside the lock**: every `Hash` (an item's hash is taken before locking, and stored
+///   with it), every `Drop` (an item the set lets go — removed, popped, cleared, dropped by
+///   `retain`, or a duplicate that `add` did not store — comes back to the caller or is dropped
+///   after the set is unlocked), and the iterator of `extend`. That code may use the set.
+/// * **Under the lock**: `Eq` in lookups (`add`, `contains`, `remove`, `discard`, `take`, the
+///   in-place set algebra), `Clone` in snapshots ([`to_vec`](Self::to_vec) and everything
+///   built on it), `Debug` in `{:?}`, and `retain`'s closure. That code must not use the same
+///   set — *any* method of it, on any shard: the call panics with
+///   `RuntimeError: Set re-entered from user code …` instead of deadlocking. (Taking another
+///   shard than the one held would not deadlock this thread, but it breaks the shards' lock
+///   order, so it could deadlock against a whole-set operation on another thread; and which
+///   shard an item lands in depends on its hash. So every re-entry is refused alike.)
+/// * **A panic** in user code leaves every invariant in place: no item lost or duplicated,
+///   `len()` equal to the items a snapshot holds. A failing lookup or clone changes nothing;
+///   a failing `retain` closure leaves the items it already judged as judged.
+/// * **Dropping the set** drops every item even when some `Drop` panics, then the panic
+///   continues, as for a `Vec`.
 pub struct Set<T, S = RandomState> {
-    shards: Box<[CachePadded<RwLock<HashTable<T>>>]>,
+    /// Each entry is `(hash, item)`. The first shard's lock is also the set's identity for
+    /// re-entry: user code under any shard is marked with it, and every method checks it.
+    shards: Box<[Shard<T>]>,
     /// `log2(shards.len())`.
     shard_bits: u32,
     hasher: S,
 }
+
+/// One shard: its `(hash, item)` entries behind a lock on a cache line of its own.
+type Shard<T> = CachePadded<UserLock<HashTable<(u64, T)>>>;
 
 /// The default shard count: four per CPU (a power of two, 4 to 64), so that two threads rarely
 /// meet on one shard.
@@ -124,21 +152,31 @@ impl<T, S> Set<T, S> {
         let shards = shards.max(1).next_power_of_two();
         Set {
             shards: (0..shards)
-                .map(|_| CachePadded::new(RwLock::new(HashTable::new())))
+                .map(|_| CachePadded::new(UserLock::new("Set", HashTable::new())))
                 .collect(),
             shard_bits: shards.trailing_zeros(),
             hasher,
         }
     }
 
-    /// Every shard read-locked, in index order (the one order every whole-set operation uses).
-    fn read_all(&self) -> Vec<RwLockReadGuard<'_, HashTable<T>>> {
-        self.shards.iter().map(|shard| shard.read()).collect()
+    /// Panics if this thread is running user code under one of this set's shards (see the
+    /// type's docs): every public method that locks calls this first.
+    #[inline]
+    fn forbid_reentry(&self) {
+        self.shards[0].forbid_reentry();
     }
 
-    /// Every shard write-locked, in index order.
-    fn write_all(&self) -> Vec<RwLockWriteGuard<'_, HashTable<T>>> {
-        self.shards.iter().map(|shard| shard.write()).collect()
+    /// Runs `f`, user code, while the caller holds some of the shards: a use of this set
+    /// from `f` panics in [`forbid_reentry`](Self::forbid_reentry).
+    #[inline]
+    fn user_code<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.shards[0].run_user_code(f)
+    }
+
+    /// Every shard locked, in index order (the one order every whole-set operation uses).
+    fn lock_all(&self) -> Vec<MutexGuard<'_, HashTable<(u64, T)>>> {
+        self.forbid_reentry();
+        self.shards.iter().map(|shard| shard.lock()).collect()
     }
 
     /// The number of items (SET-1).
@@ -149,8 +187,12 @@ impl<T, S> Set<T, S> {
     /// let s: gilfree::Set<_> = [1, 2, 2, 3].into_iter().collect();
     /// assert_eq!(s.len(), 3);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// Runs no user code.
     pub fn len(&self) -> usize {
-        self.read_all().iter().map(|table| table.len()).sum()
+        self.lock_all().iter().map(|table| table.len()).sum()
     }
 
     /// Whether the set is empty.
@@ -161,11 +203,16 @@ impl<T, S> Set<T, S> {
     /// assert!(gilfree::Set::<u8>::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.read_all().iter().all(|table| table.is_empty())
+        self.lock_all().iter().all(|table| table.is_empty())
     }
 
     /// Removes every item, as one step: a concurrent snapshot sees all of them or none
-    /// (SET-6, SET-11). The items are dropped after the set is unlocked.
+    /// (SET-6, SET-11).
+    ///
+    /// # Re-entry and panics
+    ///
+    /// The items are dropped after the set is unlocked, so their `Drop` may use it; a
+    /// panicking `Drop` does not stop the others, then the panic continues.
     ///
     /// # Examples
     ///
@@ -175,16 +222,16 @@ impl<T, S> Set<T, S> {
     /// assert!(s.is_empty());
     /// ```
     pub fn clear(&self) {
-        let taken: Vec<HashTable<T>> = self
-            .write_all()
+        // The guards are temporaries of this statement: unlocked before `taken` is dropped.
+        let taken: Vec<HashTable<(u64, T)>> = self
+            .lock_all()
             .iter_mut()
             .map(|table| std::mem::take(&mut **table))
             .collect();
-        drop(taken);
+        drop_all(taken.into_iter().flatten());
     }
 
-    /// Keeps only the items for which `f` returns `true`. One shard at a time; `f` must not use
-    /// this set.
+    /// Keeps only the items for which `f` returns `true`. One shard at a time.
     ///
     /// # Examples
     ///
@@ -193,9 +240,22 @@ impl<T, S> Set<T, S> {
     /// s.retain(|n| n % 2 == 0);
     /// assert_eq!(s.len(), 5);
     /// ```
+    ///
+    /// # Re-entry and panics
+    ///
+    /// `f` runs under a shard's lock: using this set from it panics with
+    /// `RuntimeError: Set re-entered …`. The items it rejects are dropped after the shard is
+    /// unlocked, so their `Drop` may use the set. If `f` panics, the items it rejected so far
+    /// are gone (and dropped), the others stay.
     pub fn retain(&self, mut f: impl FnMut(&T) -> bool) {
+        self.forbid_reentry();
         for shard in self.shards.iter() {
-            shard.write().retain(|item| f(item));
+            // Before the guard: dropped after it, on return and on unwind.
+            let mut rejected = Vec::new();
+            let mut table = shard.lock();
+            self.user_code(|| rejected.extend(table.extract_if(|(_, item)| !f(item))));
+            drop(table);
+            drop_all(rejected);
         }
     }
 
@@ -208,10 +268,16 @@ impl<T, S> Set<T, S> {
     /// assert_eq!(s.pop(), Some(7));
     /// assert_eq!(s.pop(), None);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// Runs no user code: the item is returned, and dropped by the caller.
     pub fn pop(&self) -> Option<T> {
+        self.forbid_reentry();
         self.shards
             .iter()
-            .find_map(|shard| shard.write().extract_if(|_| true).next())
+            .find_map(|shard| shard.lock().extract_if(|_| true).next())
+            .map(|(_, item)| item)
     }
 }
 
@@ -226,14 +292,76 @@ impl<T: Clone, S> Set<T, S> {
     /// items.sort();
     /// assert_eq!(items, [1, 2, 3]);
     /// ```
+    ///
+    /// # Re-entry and panics
+    ///
+    /// `T::clone` runs with every shard locked: using this set from it panics with
+    /// `RuntimeError: Set re-entered …`. If a clone panics, the copies made so far are dropped
+    /// after the set is unlocked; the set is unchanged.
     pub fn to_vec(&self) -> Vec<T> {
-        let tables = self.read_all();
-        let mut out = Vec::with_capacity(tables.iter().map(|t| t.len()).sum());
-        for table in &tables {
-            out.extend(table.iter().cloned());
-        }
+        // Before the guards: dropped after them when a clone panics.
+        let mut out = Vec::new();
+        let tables = self.lock_all();
+        self.user_code(|| {
+            out.reserve_exact(tables.iter().map(|t| t.len()).sum());
+            for table in &tables {
+                out.extend(table.iter().map(|(_, item)| item.clone()));
+            }
+        });
+        drop(tables);
         out
     }
+}
+
+/// The `# Re-entry` section of every method that looks an item up.
+macro_rules! compares_under_the_lock {
+    () => {
+        "`T::hash` runs before the set is locked. `T::eq` runs under the shard's lock: using \
+         this set from it panics with `RuntimeError: Set re-entered …` instead of deadlocking. \
+         A panicking comparison changes nothing."
+    };
+}
+
+/// Drops every item of `items`, continuing past a panicking `Drop` as `Vec` does (the iterator,
+/// dropped while unwinding, drops the rest; a second panic aborts), then lets the panic go on.
+/// hashbrown's own drop stops at the first panic and leaks the rest.
+fn drop_all<T>(items: impl IntoIterator<Item = T>) {
+    for item in items {
+        drop(item);
+    }
+}
+
+/// Whether `table` holds an item equal to `value`, of hash `hash` (the stored hash is compared
+/// first, so `Eq` runs only on a full-hash match). Runs user code: `Eq`.
+#[inline]
+fn find_in<T, Q>(table: &HashTable<(u64, T)>, hash: u64, value: &Q) -> bool
+where
+    T: Borrow<Q>,
+    Q: Eq + ?Sized,
+{
+    table
+        .find(hash, |(h, item)| *h == hash && item.borrow() == value)
+        .is_some()
+}
+
+/// Removes the item equal to `value`, of hash `hash`, from `table`. Runs user code: `Eq`.
+#[inline]
+fn remove_from<T, Q>(table: &mut HashTable<(u64, T)>, hash: u64, value: &Q) -> Option<T>
+where
+    T: Borrow<Q>,
+    Q: Eq + ?Sized,
+{
+    match table.find_entry(hash, |(h, item)| *h == hash && item.borrow() == value) {
+        Ok(entry) => Some(entry.remove().0.1),
+        Err(_) => None,
+    }
+}
+
+/// Stores `value`, known to be absent, in `table`. Runs no user code: a growing table rehashes
+/// with the stored hashes.
+#[inline]
+fn insert_new<T>(table: &mut HashTable<(u64, T)>, hash: u64, value: T) {
+    table.insert_unique(hash, (hash, value), |(h, _)| *h);
 }
 
 impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
@@ -254,46 +382,19 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
         }
     }
 
+    /// The shard for a hash, locked.
     #[inline]
-    fn shard(&self, hash: u64) -> &RwLock<HashTable<T>> {
-        &self.shards[self.shard_index(hash)]
+    fn lock_shard(&self, hash: u64) -> MutexGuard<'_, HashTable<(u64, T)>> {
+        self.forbid_reentry();
+        self.shards[self.shard_index(hash)].lock()
     }
 
-    /// Adds `value` (of hash `hash`) to its locked shard `table`; `true` if it was new.
-    fn insert_into(&self, table: &mut HashTable<T>, hash: u64, value: T) -> bool {
-        if table.find(hash, |item| *item == value).is_some() {
-            return false;
-        }
-        table.insert_unique(hash, value, |item| self.hash_of(item));
-        true
-    }
-
-    /// Removes `value` (of hash `hash`) from its locked shard `table`; the stored item.
-    fn remove_from<Q>(table: &mut HashTable<T>, hash: u64, value: &Q) -> Option<T>
-    where
-        T: Borrow<Q>,
-        Q: Eq + ?Sized,
-    {
-        match table.find_entry(hash, |item| item.borrow() == value) {
-            Ok(entry) => Some(entry.remove().0),
-            Err(_) => None,
-        }
-    }
-
-    /// [`add`](Self::add) on the write-locked `tables` (all shards).
-    fn add_locked(&self, tables: &mut [RwLockWriteGuard<'_, HashTable<T>>], value: T) -> bool {
-        let hash = self.hash_of(&value);
-        self.insert_into(&mut tables[self.shard_index(hash)], hash, value)
-    }
-
-    /// [`take`](Self::take) on the write-locked `tables` (all shards).
-    fn take_locked(
-        &self,
-        tables: &mut [RwLockWriteGuard<'_, HashTable<T>>],
-        value: &T,
-    ) -> Option<T> {
-        let hash = self.hash_of(value);
-        Self::remove_from(&mut tables[self.shard_index(hash)], hash, value)
+    /// The items of `items` paired with their hashes, taken before any lock is held.
+    fn hashed(&self, items: Vec<T>) -> Vec<Option<(u64, T)>> {
+        items
+            .into_iter()
+            .map(|item| Some((self.hash_of(&item), item)))
+            .collect()
     }
 
     /// Adds `value`; `true` if it was not there yet (SET-2).
@@ -305,10 +406,24 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
     /// assert!(s.add("a"));
     /// assert!(!s.add("a"));
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    #[doc = compares_under_the_lock!()]
+    /// A `value` already present is dropped after the set is unlocked.
     #[inline]
     pub fn add(&self, value: T) -> bool {
+        // `value` outlives the guard: dropped after it when it was a duplicate, or when a
+        // comparison panics.
         let hash = self.hash_of(&value);
-        self.insert_into(&mut self.shard(hash).write(), hash, value)
+        let mut table = self.lock_shard(hash);
+        if self.user_code(|| find_in(&table, hash, &value)) {
+            drop(table);
+            drop(value);
+            return false;
+        }
+        insert_new(&mut table, hash, value);
+        true
     }
 
     /// Whether `value` is in the set (Python's `value in s`).
@@ -320,6 +435,10 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
     /// assert!(s.contains("x"));
     /// assert!(!s.contains("y"));
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    #[doc = compares_under_the_lock!()]
     #[doc(alias = "__contains__")]
     #[inline]
     pub fn contains<Q>(&self, value: &Q) -> bool
@@ -328,10 +447,8 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash_of(value);
-        self.shard(hash)
-            .read()
-            .find(hash, |item| item.borrow() == value)
-            .is_some()
+        let table = self.lock_shard(hash);
+        self.user_code(|| find_in(&table, hash, value))
     }
 
     /// Removes `value` and returns the item that was stored; `Err(KeyError)` carrying the key
@@ -344,6 +461,11 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
     /// assert_eq!(s.remove(&1), Ok(1));
     /// assert_eq!(s.remove(&1).unwrap_err().key(), &&1);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    #[doc = compares_under_the_lock!()]
+    /// The removed item is returned, and dropped by the caller.
     pub fn remove<'k, Q>(&self, value: &'k Q) -> Result<T, KeyError<&'k Q>>
     where
         T: Borrow<Q>,
@@ -361,6 +483,11 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
     /// assert!(s.discard(&1));
     /// assert!(!s.discard(&1)); // a missing item is no error
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    #[doc = compares_under_the_lock!()]
+    /// The removed item is dropped after the set is unlocked.
     pub fn discard<Q>(&self, value: &Q) -> bool
     where
         T: Borrow<Q>,
@@ -377,13 +504,19 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
     /// let s: gilfree::Set<String> = ["k".to_string()].into_iter().collect();
     /// assert_eq!(s.take("k"), Some("k".to_string()));
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    #[doc = compares_under_the_lock!()]
+    /// The removed item is returned, and dropped by the caller.
     pub fn take<Q>(&self, value: &Q) -> Option<T>
     where
         T: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash_of(value);
-        Self::remove_from(&mut self.shard(hash).write(), hash, value)
+        let mut table = self.lock_shard(hash);
+        self.user_code(|| remove_from(&mut table, hash, value))
     }
 
     /// Adds every item of `iter` (Python's `update` with one argument). The iterator runs
@@ -396,6 +529,12 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
     /// s.extend([1, 2, 2]);
     /// assert_eq!(s.len(), 2);
     /// ```
+    ///
+    /// # Re-entry and panics
+    ///
+    /// One [`add`](Self::add) per item: the iterator, `Hash` and the duplicates' `Drop` run
+    /// with the set unlocked and may use it. If the iterator panics, the items it gave so far
+    /// stay added.
     pub fn extend<I: IntoIterator<Item = T>>(&self, iter: I) {
         for value in iter {
             self.add(value);
@@ -414,15 +553,15 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
     /// s.clear();
     /// assert_eq!(copy.len(), 2); // independent of the set
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// `T::clone` runs as in [`to_vec`](Self::to_vec); `Hash` and `Eq`, building the copy,
+    /// run after the set is unlocked. So do the set algebra's, which works on such copies.
     pub fn to_hash_set(&self) -> HashSet<T, S> {
-        let tables = self.read_all();
-        let mut out = HashSet::with_capacity_and_hasher(
-            tables.iter().map(|t| t.len()).sum(),
-            self.hasher.clone(),
-        );
-        for table in &tables {
-            out.extend(table.iter().cloned());
-        }
+        let items = self.to_vec();
+        let mut out = HashSet::with_capacity_and_hasher(items.len(), self.hasher.clone());
+        out.extend(items);
         out
     }
 
@@ -503,12 +642,29 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
     /// a.update(&a);
     /// assert_eq!(a.len(), 1);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// `other`'s items are cloned as in [`to_vec`](Self::to_vec) and hashed before this set is
+    /// locked; `T::eq` runs with every shard locked, and using this set from it panics with
+    /// `RuntimeError: Set re-entered …`. The copies not stored are dropped after the set is
+    /// unlocked. If a comparison panics, the items stored so far stay.
     pub fn update(&self, other: &Self) {
-        let theirs = other.to_vec();
-        let mut tables = self.write_all();
-        for x in theirs {
-            self.add_locked(&mut tables, x);
-        }
+        // Declared before the guards: what is left in it is dropped after them.
+        let mut theirs = self.hashed(other.to_vec());
+        let mut tables = self.lock_all();
+        self.user_code(|| {
+            for slot in &mut theirs {
+                let Some((hash, x)) = slot else { continue };
+                let table = &mut tables[self.shard_index(*hash)];
+                if !find_in(table, *hash, &*x) {
+                    let (hash, x) = slot.take().expect("checked above");
+                    insert_new(table, hash, x);
+                }
+            }
+        });
+        drop(tables);
+        drop_all(theirs);
     }
 
     /// Keeps only the items also in `other` (Python's `s &= o`, SET-8). `other` may be `self`.
@@ -521,11 +677,31 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
     /// a.intersection_update(&b);
     /// assert_eq!(a.to_vec(), [2]);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// `other`'s items are cloned as in [`to_vec`](Self::to_vec) and hashed before this set is
+    /// locked; `T::eq` runs with every shard locked, and using this set from it panics with
+    /// `RuntimeError: Set re-entered …`. The items removed are dropped after the set is
+    /// unlocked. If a comparison panics, the items removed so far are gone, the others stay.
     pub fn intersection_update(&self, other: &Self) {
-        let theirs = other.to_hash_set();
-        for table in self.write_all().iter_mut() {
-            table.retain(|x| theirs.contains(x));
+        // `other`'s items, keyed by this set's hashes, so that the lookups below need the
+        // stored hashes and `Eq` only.
+        let mut theirs = HashTable::new();
+        for slot in self.hashed(other.to_vec()).into_iter().flatten() {
+            insert_new(&mut theirs, slot.0, slot.1);
         }
+        // Declared before the guards: dropped after them, on return and on unwind.
+        let mut removed = Vec::new();
+        let mut tables = self.lock_all();
+        self.user_code(|| {
+            for table in tables.iter_mut() {
+                removed.extend(table.extract_if(|(hash, x)| !find_in(&theirs, *hash, &*x)));
+            }
+        });
+        drop(tables);
+        drop_all(removed);
+        drop_all(theirs);
     }
 
     /// Removes the items that are in `other` (Python's `s -= o`, SET-8); with `other` being
@@ -538,15 +714,24 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
     /// a.difference_update(&a);
     /// assert!(a.is_empty());
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// As [`intersection_update`](Self::intersection_update).
     pub fn difference_update(&self, other: &Self) {
-        let theirs = other.to_vec();
-        let mut tables = self.write_all();
-        let removed: Vec<T> = theirs
-            .iter()
-            .filter_map(|x| self.take_locked(&mut tables, x))
-            .collect();
+        // Declared before the guards: dropped after them, on return and on unwind.
+        let theirs = self.hashed(other.to_vec());
+        let mut removed = Vec::new();
+        let mut tables = self.lock_all();
+        self.user_code(|| {
+            for (hash, x) in theirs.iter().flatten() {
+                let table = &mut tables[self.shard_index(*hash)];
+                removed.extend(remove_from(table, *hash, x));
+            }
+        });
         drop(tables);
-        drop(removed);
+        drop_all(removed);
+        drop_all(theirs);
     }
 
     /// Keeps the items in exactly one of the sets (Python's `s ^= o`, SET-8); with `other`
@@ -562,20 +747,31 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
     /// x.sort();
     /// assert_eq!(x, [1, 3]);
     /// ```
+    ///
+    /// # Re-entry
+    ///
+    /// As [`update`](Self::update); the items removed are dropped after the set is unlocked.
     pub fn symmetric_difference_update(&self, other: &Self) {
-        let theirs = other.to_vec();
-        let mut tables = self.write_all();
+        // Declared before the guards: dropped after them, on return and on unwind.
+        let mut theirs = self.hashed(other.to_vec());
         let mut removed = Vec::new();
-        for x in theirs {
-            match self.take_locked(&mut tables, &x) {
-                Some(old) => removed.push(old),
-                None => {
-                    self.add_locked(&mut tables, x);
+        let mut tables = self.lock_all();
+        self.user_code(|| {
+            for slot in &mut theirs {
+                let Some((hash, x)) = slot else { continue };
+                let table = &mut tables[self.shard_index(*hash)];
+                match remove_from(table, *hash, &*x) {
+                    Some(old) => removed.push(old),
+                    None => {
+                        let (hash, x) = slot.take().expect("checked above");
+                        insert_new(table, hash, x);
+                    }
                 }
             }
-        }
+        });
         drop(tables);
-        drop(removed);
+        drop_all(removed);
+        drop_all(theirs);
     }
 
     /// Whether every item of `self` is in `other` (SET-9). `other` may be `self`.
@@ -652,30 +848,58 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> PartialEq for Set<T, S> {
 
 impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Eq for Set<T, S> {}
 
-impl<T, S> IntoIterator for Set<T, S> {
-    type Item = T;
-    type IntoIter = std::iter::Flatten<std::vec::IntoIter<hashbrown::hash_table::IntoIter<T>>>;
-    fn into_iter(self) -> Self::IntoIter {
-        let tables: Vec<_> = self
-            .shards
+impl<T, S> Set<T, S> {
+    /// Takes the tables out of a set that is going away (no lock needed: it is owned).
+    fn take_tables(&mut self) -> impl Iterator<Item = HashTable<(u64, T)>> + use<T, S> {
+        std::mem::take(&mut self.shards)
             .into_vec()
             .into_iter()
-            .map(|shard| shard.into_inner().into_inner().into_iter())
-            .collect();
-        tables.into_iter().flatten()
+            .map(|shard| shard.into_inner().into_inner())
+    }
+}
+
+impl<T, S> Drop for Set<T, S> {
+    /// Drops every item, continuing past a panicking `Drop` as `Vec` does, then lets the
+    /// panic continue (hashbrown alone would stop at the first one and leak the rest).
+    fn drop(&mut self) {
+        if std::mem::needs_drop::<T>() {
+            drop_all(self.take_tables().flatten());
+        }
+    }
+}
+
+impl<T, S> IntoIterator for Set<T, S> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+    /// The items, in no particular order. Dropping the iterator early drops the rest, past a
+    /// panicking `Drop` too, as [`Set`]'s own drop does.
+    fn into_iter(mut self) -> Self::IntoIter {
+        let mut out = Vec::new();
+        for table in self.take_tables() {
+            out.reserve(table.len());
+            out.extend(table.into_iter().map(|(_, item)| item));
+        }
+        out.into_iter()
     }
 }
 
 impl<T: fmt::Debug, S> fmt::Debug for Set<T, S> {
-    /// Like Python's repr: `{1, 2, 3}`, and `set()` when empty (of one moment).
+    /// Like Python's repr: `{1, 2, 3}`, and `set()` when empty (of one moment). `T::fmt` runs
+    /// with every shard locked: using this set from it panics (re-entry).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tables = self.read_all();
+        let tables = self.lock_all();
         if tables.iter().all(|table| table.is_empty()) {
             return f.write_str("set()");
         }
-        f.debug_set()
-            .entries(tables.iter().flat_map(|table| table.iter()))
-            .finish()
+        self.user_code(|| {
+            f.debug_set()
+                .entries(
+                    tables
+                        .iter()
+                        .flat_map(|table| table.iter().map(|(_, item)| item)),
+                )
+                .finish()
+        })
     }
 }
 
