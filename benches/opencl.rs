@@ -342,12 +342,17 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
     (value, start.elapsed())
 }
 
+/// Builds one of the bench's elementwise kernels ([`VECTOR_ADD`], [`SAXPY`], the primes).
 fn build(
     exec: &OpenClExecutor,
     (args, operation): (&str, &str),
     preamble: &str,
 ) -> ElementwiseKernel {
-    exec.elementwise_with_preamble(args, operation, preamble)
+    // SAFETY: the vector add and SAXPY index every buffer at `i` only, which gilfree keeps
+    // below each buffer's length; `bench_factorize` writes MAX_FACTORS slots from
+    // `factors + i * MAX_FACTORS` (no number up to HIGH has more factors: the const assert
+    // beside MAX_FACTORS), and every primes call passes MAX_FACTORS slots per number.
+    unsafe { exec.elementwise_with_preamble(args, operation, preamble) }
         .unwrap_or_else(|err| panic!("the bench's kernel does not build: {err}"))
 }
 
@@ -416,8 +421,11 @@ impl Bench {
         let (primes, t) =
             timed(|| build(&exec, (PRIMES_ARGS, PRIMES_OPERATION), &primes_preamble()));
         compile.push(("primes, first build (a driver cache may answer)".into(), t));
+        // SAFETY: `bench_vector_add` indexes its three buffers at its global id, and every call
+        // runs over the default range (the first buffer's length) with three buffers of one
+        // length.
         let (add_raw, t) = timed(|| {
-            exec.program(VECTOR_ADD_RAW)
+            unsafe { exec.program(VECTOR_ADD_RAW) }
                 .and_then(|p| p.kernel("bench_vector_add"))
                 .unwrap_or_else(|err| panic!("the bench's kernel does not build: {err}"))
         });

@@ -130,7 +130,11 @@ fn run(exec: &OpenClExecutor, count: usize) -> Result<(), Box<dyn Error>> {
         pool.max_workers()
     );
 
-    let (kernel, build) = timed(|| {
+    // SAFETY: `numbers` and `counts` are indexed at `i` only, which gilfree keeps below their
+    // lengths; `factorize` writes at most MAX_FACTORS slots from `factors + MAX_FACTORS * i`
+    // (each store is guarded by `count < MAX_FACTORS`), and the only call, in `on_device`, runs
+    // over `n` numbers with MAX_FACTORS * n slots in `factors`: every store is inside it.
+    let (kernel, build) = timed(|| unsafe {
         exec.elementwise_with_preamble(
             "const uint *numbers, uint *factors, uint *counts",
             "counts[i] = factorize(numbers[i], factors + MAX_FACTORS * i)",

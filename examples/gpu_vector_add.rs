@@ -31,6 +31,12 @@
 //! `to_host` are `cl_array.to_device` and `.get()`, `exec.submit(add.call((&a, &b, &c)))` is
 //! `add(a, b, c)`, and `.into_result()` waits, as Python's `.get()` does.
 //!
+//! The kernel strings are OpenCL C, code that Rust cannot check, so building a kernel is
+//! `unsafe`: the program builds all three in one `unsafe` block ([`build_kernels`]), whose
+//! `SAFETY` comment says why their code stays inside the buffers it is given. Everything
+//! after that (copies, launches, futures) is safe: gilfree checks each call's arguments and
+//! buffer lengths before it reaches the device.
+//!
 //! Notice in the timings that building a kernel costs far more than running it, and that the
 //! second request for the same source is a lookup in the executor's cache. Drivers may also
 //! keep compiled kernels on disk (POCL does, in `~/.cache/pocl`), making the first build much
@@ -47,7 +53,9 @@
 //!
 //! Without an OpenCL driver the example says how to install one and exits successfully.
 
-use gilfree::opencl::{DeviceBuffer, OpenClError, OpenClExecutor};
+use gilfree::opencl::{
+    DeviceBuffer, ElementwiseKernel, OpenClError, OpenClExecutor, ReductionKernel,
+};
 use std::error::Error;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -96,26 +104,68 @@ fn run(exec: &OpenClExecutor) -> Result<(), Box<dyn Error>> {
         a[0], b[0]
     );
 
-    let (a_dev, b_dev) = add_vectors(exec, &a, &b)?;
-    map_squares(exec, &a)?;
-    dot_product(exec, (&a_dev, &b_dev), (&a, &b))?;
+    let kernels = build_kernels(exec)?;
+    let (a_dev, b_dev) = add_vectors(exec, &kernels, &a, &b)?;
+    map_squares(exec, &kernels, &a)?;
+    dot_product(exec, &kernels.dot, (&a_dev, &b_dev), (&a, &b))?;
     println!("\nall results checked; every device call came back as a gilfree Future");
     Ok(())
+}
+
+/// The example's kernels, and how long building them took.
+struct Kernels {
+    add: ElementwiseKernel,
+    square: ElementwiseKernel,
+    dot: ReductionKernel<f32>,
+    /// The addition, its first build and the same source again (a cache lookup).
+    build_first: Duration,
+    build_cached: Duration,
+    build_square: Duration,
+}
+
+/// Builds the three kernels: the one place where OpenCL C enters the program.
+fn build_kernels(exec: &OpenClExecutor) -> Result<Kernels, Box<dyn Error>> {
+    // add = ElementwiseKernel(ctx, "const float *a, const float *b, float *c", "c[i] = a[i] + b[i]")
+    let args = "const float *a, const float *b, float *c";
+    // SAFETY: each operation indexes every buffer at `i` only, and gilfree runs it only for `i`
+    // below the range, which it checks every buffer holds; the reduction's `map_expr` likewise
+    // (`reduce_expr` and `neutral` touch no memory). So every access stays inside the buffers
+    // of each call, as `elementwise` and `reduction` require.
+    let (add, again, square, dot) = unsafe {
+        (
+            timed(|| exec.elementwise(args, "c[i] = a[i] + b[i]")),
+            timed(|| exec.elementwise(args, "c[i] = a[i] + b[i]")),
+            timed(|| exec.elementwise("const float *x, float *y", "y[i] = x[i] * x[i]")),
+            // dot = ReductionKernel(ctx, np.float32, "0", "a + b", "x[i] * y[i]", "const float *x, ...")
+            exec.reduction::<f32>(
+                "0",
+                "a + b",
+                "x[i] * y[i]",
+                "const float *x, const float *y",
+            ),
+        )
+    };
+    again.0?;
+    Ok(Kernels {
+        add: add.0?,
+        square: square.0?,
+        dot: dot?,
+        build_first: add.1,
+        build_cached: again.1,
+        build_square: square.1,
+    })
 }
 
 /// The book's example: `c = a + b` on the device, checked against the CPU, with the time of
 /// each step. Returns `a` and `b` on the device, for the dot product.
 fn add_vectors(
     exec: &OpenClExecutor,
+    kernels: &Kernels,
     a: &[f32],
     b: &[f32],
 ) -> Result<(DeviceBuffer<f32>, DeviceBuffer<f32>), Box<dyn Error>> {
-    // add = ElementwiseKernel(ctx, "const float *a, const float *b, float *c", "c[i] = a[i] + b[i]")
-    let args = "const float *a, const float *b, float *c";
-    let (add, build_first) = timed(|| exec.elementwise(args, "c[i] = a[i] + b[i]"));
-    let add = add?;
-    let (again, build_cached) = timed(|| exec.elementwise(args, "c[i] = a[i] + b[i]"));
-    again?;
+    let (add, build_first, build_cached) =
+        (&kernels.add, kernels.build_first, kernels.build_cached);
 
     // a_dev = cl_array.to_device(queue, a); ...: three jobs queued at once, then waited for.
     let ((a_dev, b_dev, c_dev), upload) = timed(|| {
@@ -180,12 +230,10 @@ fn add_vectors(
 /// `executor.map`, Python's `list(map(square, a))` on the device: one call copies `a` in, runs
 /// the kernel over it and copies the result back. Run twice: a driver may finish compiling a
 /// kernel lazily, at its first launch.
-fn map_squares(exec: &OpenClExecutor, a: &[f32]) -> Result<(), Box<dyn Error>> {
-    let (square, build) =
-        timed(|| exec.elementwise("const float *x, float *y", "y[i] = x[i] * x[i]"));
-    let square = square?;
-    let (first, first_time) = timed(|| exec.map::<f32, f32>(&square, a).into_result());
-    let (again, again_time) = timed(|| exec.map::<f32, f32>(&square, a).into_result());
+fn map_squares(exec: &OpenClExecutor, kernels: &Kernels, a: &[f32]) -> Result<(), Box<dyn Error>> {
+    let (square, build) = (&kernels.square, kernels.build_square);
+    let (first, first_time) = timed(|| exec.map::<f32, f32>(square, a).into_result());
+    let (again, again_time) = timed(|| exec.map::<f32, f32>(square, a).into_result());
     let (first, again) = (first?, again?);
     if let Some(i) = (0..a.len()).find(|&i| first[i] != a[i] * a[i] || again[i] != first[i]) {
         return Err(format!(
@@ -209,16 +257,10 @@ fn map_squares(exec: &OpenClExecutor, a: &[f32]) -> Result<(), Box<dyn Error>> {
 /// compared with an exact (`f64`) sum on the CPU.
 fn dot_product(
     exec: &OpenClExecutor,
+    dot: &ReductionKernel<f32>,
     (a_dev, b_dev): (&DeviceBuffer<f32>, &DeviceBuffer<f32>),
     (a, b): (&[f32], &[f32]),
 ) -> Result<(), Box<dyn Error>> {
-    // dot = ReductionKernel(ctx, np.float32, "0", "a + b", "x[i] * y[i]", "const float *x, ...")
-    let dot = exec.reduction::<f32>(
-        "0",
-        "a + b",
-        "x[i] * y[i]",
-        "const float *x, const float *y",
-    )?;
     // dot(a_dev, b_dev).get()
     let (device_dot, time) = timed(|| exec.submit(dot.call((a_dev, b_dev))).into_result());
     let device_dot = device_dot?;

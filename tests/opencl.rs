@@ -112,6 +112,74 @@ fn listed_devices() -> Option<Vec<DeviceInfo>> {
     }
 }
 
+/// The executor's kernel builders, which are `unsafe` (kernel source is foreign code: module
+/// docs), for this file's own kernels.
+trait BuildKernels {
+    fn build_elementwise(&self, args: &str, op: &str) -> Result<ElementwiseKernel, OpenClError>;
+    fn build_elementwise_with_preamble(
+        &self,
+        args: &str,
+        op: &str,
+        preamble: &str,
+    ) -> Result<ElementwiseKernel, OpenClError>;
+    fn build_reduction<T: Scalar>(
+        &self,
+        neutral: &str,
+        reduce: &str,
+        map: &str,
+        args: &str,
+    ) -> Result<ReductionKernel<T>, OpenClError>;
+    fn build_reduction_with_preamble<T: Scalar>(
+        &self,
+        neutral: &str,
+        reduce: &str,
+        map: &str,
+        args: &str,
+        preamble: &str,
+    ) -> Result<ReductionKernel<T>, OpenClError>;
+    fn build_program(&self, source: &str) -> Result<Program, OpenClError>;
+}
+
+// SAFETY (every block below): each kernel of this file indexes its buffers at `i` (elementwise,
+// reduction), at a constant index below 1, at `i % 4` of a table of 4, or at its global id,
+// and each raw kernel is called over ranges its buffers hold: every access stays inside the
+// buffers of the call, which is the builders' contract.
+impl BuildKernels for OpenClExecutor {
+    fn build_elementwise(&self, args: &str, op: &str) -> Result<ElementwiseKernel, OpenClError> {
+        unsafe { self.elementwise(args, op) }
+    }
+    fn build_elementwise_with_preamble(
+        &self,
+        args: &str,
+        op: &str,
+        preamble: &str,
+    ) -> Result<ElementwiseKernel, OpenClError> {
+        unsafe { self.elementwise_with_preamble(args, op, preamble) }
+    }
+    fn build_reduction<T: Scalar>(
+        &self,
+        neutral: &str,
+        reduce: &str,
+        map: &str,
+        args: &str,
+    ) -> Result<ReductionKernel<T>, OpenClError> {
+        unsafe { self.reduction(neutral, reduce, map, args) }
+    }
+    fn build_reduction_with_preamble<T: Scalar>(
+        &self,
+        neutral: &str,
+        reduce: &str,
+        map: &str,
+        args: &str,
+        preamble: &str,
+    ) -> Result<ReductionKernel<T>, OpenClError> {
+        unsafe { self.reduction_with_preamble(neutral, reduce, map, args, preamble) }
+    }
+    fn build_program(&self, source: &str) -> Result<Program, OpenClError> {
+        unsafe { self.program(source) }
+    }
+}
+
 /// Copies `data` to the device and waits for the buffer.
 fn dev<T: Scalar>(exec: &OpenClExecutor, data: &[T]) -> DeviceBuffer<T> {
     exec.to_device(data).into_result().expect("to_device")
@@ -279,7 +347,7 @@ fn empty_temp_dir(tag: &str) -> std::path::PathBuf {
 fn elementwise_float_vector_add_matches_cpu() {
     let Some(exec) = executor() else { return };
     let add = exec
-        .elementwise(
+        .build_elementwise(
             "const float *a, const float *b, float *c",
             "c[i] = a[i] + b[i]",
         )
@@ -312,7 +380,7 @@ fn elementwise_float_vector_add_matches_cpu() {
 fn elementwise_int_kernel_with_scalar_argument() {
     let Some(exec) = executor() else { return };
     let kernel = exec
-        .elementwise("int k, const int *x, int *y", "y[i] = k * x[i] + 1")
+        .build_elementwise("int k, const int *x, int *y", "y[i] = k * x[i] + 1")
         .unwrap();
     let x: Vec<i32> = (-500..500).collect();
     let (x_dev, y_dev) = (
@@ -338,7 +406,7 @@ fn elementwise_double_kernel_when_fp64() {
         return;
     }
     let kernel = exec
-        .elementwise(
+        .build_elementwise(
             "double s, const double *x, double *y",
             "y[i] = x[i] * s - 0.25",
         )
@@ -375,7 +443,7 @@ fn elementwise_every_scalar_type_in_one_kernel() {
         params.push_str(", double *q, double kq");
         op.push_str("; q[i] += kq");
     }
-    let kernel = exec.elementwise(&params, &op).unwrap();
+    let kernel = exec.build_elementwise(&params, &op).unwrap();
     let n = 300usize;
     let a: Vec<i8> = (0..n).map(|i| (i % 100) as i8 - 50).collect();
     let b: Vec<u8> = (0..n).map(|i| (i % 200) as u8).collect();
@@ -455,7 +523,7 @@ fn elementwise_every_scalar_type_in_one_kernel() {
 fn elementwise_range_limits_the_indices() {
     let Some(exec) = executor() else { return };
     let kernel = exec
-        .elementwise("const int *x, int *y", "y[i] = x[i] * 2")
+        .build_elementwise("const int *x, int *y", "y[i] = x[i] * 2")
         .unwrap();
     let x: Vec<i32> = (0..1000).collect();
     let before: Vec<i32> = vec![-1; 1000];
@@ -477,7 +545,7 @@ fn elementwise_range_limits_the_indices() {
 #[test]
 fn elementwise_range_zero_is_a_no_op() {
     let Some(exec) = executor() else { return };
-    let kernel = exec.elementwise("float *y", "y[i] = 42.0f").unwrap();
+    let kernel = exec.build_elementwise("float *y", "y[i] = 42.0f").unwrap();
     let data = vec![1.5f32; 64];
     let y = dev(&exec, &data);
     let run = exec
@@ -499,8 +567,8 @@ fn elementwise_same_source_twice_gives_working_kernels() {
     let Some(exec) = executor() else { return };
     let args = "const uint *x, uint *y";
     let op = "y[i] = x[i] * x[i]";
-    let first = exec.elementwise(args, op).unwrap();
-    let second = exec.elementwise(args, op).unwrap();
+    let first = exec.build_elementwise(args, op).unwrap();
+    let second = exec.build_elementwise(args, op).unwrap();
     let third = second.clone();
     let x: Vec<u32> = (0..2048).collect();
     let x_dev = dev(&exec, &x);
@@ -518,7 +586,7 @@ fn elementwise_same_source_twice_gives_working_kernels() {
 fn elementwise_preamble_defines_helpers() {
     let Some(exec) = executor() else { return };
     let kernel = exec
-        .elementwise_with_preamble(
+        .build_elementwise_with_preamble(
             "const int *x, int *y",
             "y[i] = cube(x[i]) + OFFSET",
             "#define OFFSET 11\nint cube(int v) { return v * v * v; }",
@@ -538,7 +606,7 @@ fn elementwise_preamble_defines_helpers() {
 fn reduction_sum_of_floats_is_exact() {
     let Some(exec) = executor() else { return };
     let sum = exec
-        .reduction::<f32>("0", "a + b", "x[i]", "const float *x")
+        .build_reduction::<f32>("0", "a + b", "x[i]", "const float *x")
         .unwrap();
     let x: Vec<f32> = (0..10_000)
         .map(|v| ((v * 37) % 101) as f32 - 50.0)
@@ -556,7 +624,7 @@ fn reduction_sum_of_floats_is_exact() {
 fn reduction_dot_product() {
     let Some(exec) = executor() else { return };
     let dot = exec
-        .reduction::<f32>(
+        .build_reduction::<f32>(
             "0",
             "a + b",
             "x[i] * y[i]",
@@ -573,7 +641,7 @@ fn reduction_dot_product() {
     );
     if exec.device().fp64 {
         let dot64 = exec
-            .reduction::<f64>(
+            .build_reduction::<f64>(
                 "0",
                 "a + b",
                 "x[i] * y[i]",
@@ -596,7 +664,7 @@ fn reduction_dot_product() {
 fn reduction_max_with_neutral() {
     let Some(exec) = executor() else { return };
     let fmax = exec
-        .reduction::<f32>("-INFINITY", "fmax(a, b)", "x[i]", "const float *x")
+        .build_reduction::<f32>("-INFINITY", "fmax(a, b)", "x[i]", "const float *x")
         .unwrap();
     let x: Vec<f32> = (0..5000)
         .map(|v| -1000.0 - ((v * 7919) % 4999) as f32)
@@ -607,7 +675,7 @@ fn reduction_max_with_neutral() {
         Ok(expected)
     );
     let imax = exec
-        .reduction::<i32>("INT_MIN", "max(a, b)", "x[i]", "const int *x")
+        .build_reduction::<i32>("INT_MIN", "max(a, b)", "x[i]", "const int *x")
         .unwrap();
     let x: Vec<i32> = (0..5000).map(|v| -5 - (v * 7919) % 4999).collect();
     let expected = x.iter().copied().fold(i32::MIN, i32::max);
@@ -623,7 +691,7 @@ fn reduction_max_with_neutral() {
 fn reduction_of_empty_buffer_is_the_neutral() {
     let Some(exec) = executor() else { return };
     let fmax = exec
-        .reduction::<f32>("-INFINITY", "fmax(a, b)", "x[i]", "const float *x")
+        .build_reduction::<f32>("-INFINITY", "fmax(a, b)", "x[i]", "const float *x")
         .unwrap();
     let empty = dev::<f32>(&exec, &[]);
     assert_eq!(
@@ -631,7 +699,7 @@ fn reduction_of_empty_buffer_is_the_neutral() {
         Ok(f32::NEG_INFINITY)
     );
     let lmax = exec
-        .reduction::<i64>("LONG_MIN", "max(a, b)", "x[i]", "const long *x")
+        .build_reduction::<i64>("LONG_MIN", "max(a, b)", "x[i]", "const long *x")
         .unwrap();
     let full = dev(&exec, &[1i64, 2, 3]);
     assert_eq!(
@@ -649,7 +717,7 @@ fn reduction_large_input_not_a_multiple_of_the_group() {
     let Some(exec) = executor() else { return };
     let n = 1_000_003;
     let isum = exec
-        .reduction::<i64>("0", "a + b", "(long)x[i] * x[i]", "const int *x")
+        .build_reduction::<i64>("0", "a + b", "(long)x[i] * x[i]", "const int *x")
         .unwrap();
     let x: Vec<i32> = (0..n).map(|v| (v % 10_007) - 5000).collect();
     let expected: i64 = x.iter().map(|&v| i64::from(v) * i64::from(v)).sum();
@@ -658,7 +726,7 @@ fn reduction_large_input_not_a_multiple_of_the_group() {
         Ok(expected)
     );
     let fsum = exec
-        .reduction::<f32>("0", "a + b", "x[i]", "const float *x")
+        .build_reduction::<f32>("0", "a + b", "x[i]", "const float *x")
         .unwrap();
     let y: Vec<f32> = (0..n).map(|v| (v % 16) as f32).collect();
     let expected: f32 = y.iter().sum();
@@ -675,7 +743,7 @@ fn reduction_large_input_not_a_multiple_of_the_group() {
 fn reduction_range_and_scalar_argument() {
     let Some(exec) = executor() else { return };
     let scaled = exec
-        .reduction::<i64>("0", "a + b", "x[i] * k", "const long *x, long k")
+        .build_reduction::<i64>("0", "a + b", "x[i] * k", "const long *x, long k")
         .unwrap();
     let x: Vec<i64> = (1..=1000).collect();
     let x_dev = dev(&exec, &x);
@@ -698,7 +766,7 @@ fn reduction_parameter_names_do_not_clash_with_the_template() {
     let buf = dev(&exec, &data);
     let mut clashes = Vec::new();
     for name in ["lid", "gilfree_acc", "gilfree_scratch"] {
-        let kernel = exec.reduction::<f32>(
+        let kernel = exec.build_reduction::<f32>(
             "0",
             "a + b",
             &format!("{name}[i]"),
@@ -730,7 +798,7 @@ fn reduction_parameter_names_do_not_clash_with_the_template() {
     // variable (`s`) are fine.
     for name in ["a", "b", "s"] {
         let kernel = exec
-            .reduction::<f32>(
+            .build_reduction::<f32>(
                 "0",
                 "a + b",
                 &format!("{name}[i]"),
@@ -751,7 +819,7 @@ fn reduction_parameter_names_do_not_clash_with_the_template() {
 fn reduction_preamble_defines_helpers() {
     let Some(exec) = executor() else { return };
     let kernel = exec
-        .reduction_with_preamble::<i64>(
+        .build_reduction_with_preamble::<i64>(
             "0",
             "combine(a, b)",
             "weight(x[i])",
@@ -779,7 +847,7 @@ fn reduction_preamble_defines_helpers() {
 fn program_kernels_with_range_and_local_size() {
     let Some(exec) = executor() else { return };
     let program = exec
-        .program(
+        .build_program(
             "__kernel void scale(__global const float *x, __global float *y, const float k) {\n\
                  size_t i = get_global_id(0);\n\
                  y[i] = k * x[i];\n\
@@ -822,12 +890,13 @@ fn program_kernels_with_range_and_local_size() {
 /// `KernelCall::local_size` docs: "the range must be a multiple of it: programs are built as
 /// OpenCL C 1.2"; a range of 100 with work groups of 64 fails in the future with
 /// `CL_INVALID_WORK_GROUP_SIZE` (PyOpenCL's `LogicError: INVALID_WORK_GROUP_SIZE`), not a
-/// panic, and the executor goes on.
+/// panic, and the executor goes on (with the buffer overwritten, as a failed write leaves it
+/// failed).
 #[test]
 fn program_range_not_a_multiple_of_local_size_is_an_error() {
     let Some(exec) = executor() else { return };
     let fill = exec
-        .program("__kernel void fill(__global int *v) { v[get_global_id(0)] = 1; }")
+        .build_program("__kernel void fill(__global int *v) { v[get_global_id(0)] = 1; }")
         .unwrap()
         .kernel("fill")
         .unwrap();
@@ -842,6 +911,8 @@ fn program_range_not_a_multiple_of_local_size_is_an_error() {
         }
         other => panic!("expected Cl, got {other:?}"),
     }
+    // The failed launch left `v` failed (`DeviceBuffer`, "A failed write") until overwritten.
+    v.write(&[0; 128]).result().unwrap();
     exec.submit(fill.call((&v,)).range(128).local_size(64))
         .result()
         .unwrap();
@@ -854,7 +925,10 @@ fn program_range_not_a_multiple_of_local_size_is_an_error() {
 fn program_same_source_twice() {
     let Some(exec) = executor() else { return };
     let src = "__kernel void inc(__global long *v) { v[get_global_id(0)] += 1; }";
-    let (p1, p2) = (exec.program(src).unwrap(), exec.program(src).unwrap());
+    let (p1, p2) = (
+        exec.build_program(src).unwrap(),
+        exec.build_program(src).unwrap(),
+    );
     let v = dev(&exec, &[10i64, 20, 30]);
     for program in [&p1, &p2] {
         let inc = program.kernel("inc").unwrap();
@@ -869,7 +943,7 @@ fn program_same_source_twice() {
 fn program_unknown_kernel_is_value_error() {
     let Some(exec) = executor() else { return };
     let program = exec
-        .program("__kernel void present(__global int *v) { v[0] = 1; }")
+        .build_program("__kernel void present(__global int *v) { v[0] = 1; }")
         .unwrap();
     match program.kernel("absent") {
         Err(OpenClError::ValueError { message }) => {
@@ -888,7 +962,9 @@ fn program_unknown_kernel_is_value_error() {
 fn program_wrong_argument_count_is_type_error() {
     let Some(exec) = executor() else { return };
     let program = exec
-        .program("__kernel void fill(__global int *v, const int k) { v[get_global_id(0)] = k; }")
+        .build_program(
+            "__kernel void fill(__global int *v, const int k) { v[get_global_id(0)] = k; }",
+        )
         .unwrap();
     let fill = program.kernel("fill").unwrap();
     let v = dev(&exec, &[0i32; 8]);
@@ -896,7 +972,7 @@ fn program_wrong_argument_count_is_type_error() {
     assert!(message.contains('2') && message.contains('1'), "{message}");
     type_error_at_once(&exec.submit(fill.call((&v, 1i32, 2i32))));
     let scalars_only = exec
-        .program("__kernel void nop(const int k) { }")
+        .build_program("__kernel void nop(const int k) { }")
         .unwrap()
         .kernel("nop")
         .unwrap();
@@ -915,7 +991,9 @@ fn program_wrong_argument_count_is_type_error() {
 fn program_scalar_of_wrong_size_is_type_error() {
     let Some(exec) = executor() else { return };
     let fill = exec
-        .program("__kernel void fill(__global int *v, const int k) { v[get_global_id(0)] = k; }")
+        .build_program(
+            "__kernel void fill(__global int *v, const int k) { v[get_global_id(0)] = k; }",
+        )
         .unwrap()
         .kernel("fill")
         .unwrap();
@@ -1013,7 +1091,9 @@ fn buffers_write_then_to_host() {
     let buf = dev(&exec, &[1u16, 2, 3, 4]);
     buf.write(&[40, 30, 20, 10]).result().unwrap();
     assert_eq!(host(&buf), [40, 30, 20, 10]);
-    let double = exec.elementwise("ushort *x", "x[i] = x[i] * 2").unwrap();
+    let double = exec
+        .build_elementwise("ushort *x", "x[i] = x[i] * 2")
+        .unwrap();
     buf.write(&[5, 6, 7, 8]).result().unwrap();
     exec.submit(double.call((&buf,))).result().unwrap();
     assert_eq!(host(&buf), [10, 12, 14, 16]);
@@ -1074,7 +1154,7 @@ fn buffers_clones_share_memory() {
     let original = dev(&exec, &[1.0f32, 2.0, 3.0]);
     let clone = original.clone();
     assert_eq!(clone.len(), 3);
-    let negate = exec.elementwise("float *x", "x[i] = -x[i]").unwrap();
+    let negate = exec.build_elementwise("float *x", "x[i] = -x[i]").unwrap();
     exec.submit(negate.call((&clone,))).result().unwrap();
     assert_eq!(host(&original), [-1.0, -2.0, -3.0]);
     original.write(&[7.0, 8.0, 9.0]).result().unwrap();
@@ -1091,8 +1171,8 @@ fn buffers_of_another_executor_are_value_errors() {
     let (Some(a), Some(b)) = (executor(), executor()) else {
         return;
     };
-    let inc_a = a.elementwise("int *x", "x[i] += 1").unwrap();
-    let inc_b = b.elementwise("int *x", "x[i] += 1").unwrap();
+    let inc_a = a.build_elementwise("int *x", "x[i] += 1").unwrap();
+    let inc_b = b.build_elementwise("int *x", "x[i] += 1").unwrap();
     let buf_a = dev(&a, &[1i32, 2, 3]);
     let message = value_error_at_once(&b.submit(inc_b.call((&buf_a,))));
     assert!(message.contains("another"), "{message}");
@@ -1100,11 +1180,11 @@ fn buffers_of_another_executor_are_value_errors() {
     let map_b: Future<Vec<i32>> = b.map(&inc_a, &[1i32]);
     value_error_at_once(&map_b);
     let sum_a = a
-        .reduction::<i32>("0", "a + b", "x[i]", "const int *x")
+        .build_reduction::<i32>("0", "a + b", "x[i]", "const int *x")
         .unwrap();
     value_error_at_once(&b.submit(sum_a.call((&dev(&b, &[1i32]),))));
     let raw_a = a
-        .program("__kernel void k(__global int *x) { x[get_global_id(0)] = 0; }")
+        .build_program("__kernel void k(__global int *x) { x[get_global_id(0)] = 0; }")
         .unwrap()
         .kernel("k")
         .unwrap();
@@ -1125,7 +1205,7 @@ fn buffers_of_another_executor_are_value_errors() {
 fn map_matches_cpu() {
     let Some(exec) = executor() else { return };
     let halve = exec
-        .elementwise("const int *x, float *y", "y[i] = x[i] / 2.0f")
+        .build_elementwise("const int *x, float *y", "y[i] = x[i] / 2.0f")
         .unwrap();
     let x: Vec<i32> = (-20_000..20_000).collect();
     let out: Vec<f32> = exec.map(&halve, &x).into_result().unwrap();
@@ -1140,13 +1220,13 @@ fn map_matches_cpu() {
 fn map_wrong_signature_is_type_error() {
     let Some(exec) = executor() else { return };
     let halve = exec
-        .elementwise("const int *x, float *y", "y[i] = x[i] / 2.0f")
+        .build_elementwise("const int *x, float *y", "y[i] = x[i] / 2.0f")
         .unwrap();
     let three = exec
-        .elementwise("const int *x, float *y, float k", "y[i] = x[i] * k")
+        .build_elementwise("const int *x, float *y, float k", "y[i] = x[i] * k")
         .unwrap();
     let scalar_out = exec
-        .elementwise("const int *x, float k", "(void)k")
+        .build_elementwise("const int *x, float k", "(void)k")
         .unwrap();
     let wrong_in: Future<Vec<f32>> = exec.map(&halve, &[1.0f32]);
     let message = type_error_at_once(&wrong_in);
@@ -1174,28 +1254,28 @@ fn build_error_log_names_the_identifier() {
         other => panic!("expected Build, got {other:?}"),
     };
     let err = exec
-        .elementwise("float *x", "x[i] = gilfree_no_such_name_17")
+        .build_elementwise("float *x", "x[i] = gilfree_no_such_name_17")
         .unwrap_err();
     let display = err.to_string();
     let log = log_of(err);
     assert!(log.contains("gilfree_no_such_name_17"), "{log}");
     assert!(display.contains(&log), "{display}");
     let log = log_of(
-        exec.program("__kernel void k(__global int *v) { v[0] = gilfree_missing_fn(1); }")
+        exec.build_program("__kernel void k(__global int *v) { v[0] = gilfree_missing_fn(1); }")
             .unwrap_err(),
     );
     assert!(log.contains("gilfree_missing_fn"), "{log}");
     let log = log_of(
-        exec.reduction::<f32>("0", "a + b", "x[i] * gilfree_undefined_k", "const float *x")
+        exec.build_reduction::<f32>("0", "a + b", "x[i] * gilfree_undefined_k", "const float *x")
             .unwrap_err(),
     );
     assert!(log.contains("gilfree_undefined_k"), "{log}");
     // A failed build is not cached, and the executor goes on.
     assert!(matches!(
-        exec.elementwise("float *x", "x[i] = gilfree_no_such_name_17"),
+        exec.build_elementwise("float *x", "x[i] = gilfree_no_such_name_17"),
         Err(OpenClError::Build { .. })
     ));
-    let ok = exec.elementwise("float *x", "x[i] = 1.0f").unwrap();
+    let ok = exec.build_elementwise("float *x", "x[i] = 1.0f").unwrap();
     let buf = dev(&exec, &[0.0f32; 5]);
     exec.submit(ok.call((&buf,))).result().unwrap();
     assert_eq!(host(&buf), [1.0; 5]);
@@ -1219,7 +1299,7 @@ fn unparsable_argument_lists_are_value_errors() {
         "complex *z",
         "float *a,, float *b",
     ] {
-        match exec.elementwise(bad, "(void)0") {
+        match exec.build_elementwise(bad, "(void)0") {
             Err(OpenClError::ValueError { message }) => {
                 assert!(!message.is_empty(), "{bad:?}");
             }
@@ -1227,7 +1307,7 @@ fn unparsable_argument_lists_are_value_errors() {
         }
         assert!(
             matches!(
-                exec.reduction::<f32>("0", "a + b", "0", bad),
+                exec.build_reduction::<f32>("0", "a + b", "0", bad),
                 Err(OpenClError::ValueError { .. })
             ),
             "{bad:?}"
@@ -1244,7 +1324,7 @@ fn unparsable_argument_lists_are_value_errors() {
 fn wrong_argument_types_are_type_errors_at_once() {
     let Some(exec) = executor() else { return };
     let kernel = exec
-        .elementwise("const int *x, int *y, int k", "y[i] = x[i] + k")
+        .build_elementwise("const int *x, int *y, int k", "y[i] = x[i] + k")
         .unwrap();
     let (ints, floats) = (dev(&exec, &[1i32, 2, 3]), dev(&exec, &[1.0f32, 2.0, 3.0]));
     let y = dev(&exec, &[0i32; 3]);
@@ -1262,13 +1342,13 @@ fn wrong_argument_types_are_type_errors_at_once() {
     type_error_at_once(&exec.submit(kernel.call((&ints, &y))));
     type_error_at_once(&exec.submit(kernel.call((&ints, &y, 1i32, 2i32))));
     let sum = exec
-        .reduction::<i32>("0", "a + b", "x[i]", "const int *x")
+        .build_reduction::<i32>("0", "a + b", "x[i]", "const int *x")
         .unwrap();
     type_error_at_once(&exec.submit(sum.call((&floats,))));
     type_error_at_once(&exec.submit(sum.call((1i32,))));
     type_error_at_once(&exec.submit(sum.call(())));
     // An elementwise kernel with no buffer argument needs an explicit range.
-    let scalars = exec.elementwise("int k", "(void)k").unwrap();
+    let scalars = exec.build_elementwise("int k", "(void)k").unwrap();
     let message = type_error_at_once(&exec.submit(scalars.call((1i32,))));
     assert!(message.contains("range"), "{message}");
     assert_eq!(
@@ -1291,7 +1371,7 @@ fn wrong_argument_types_are_type_errors_at_once() {
 fn buffer_shorter_than_the_range_is_value_error() {
     let Some(exec) = executor() else { return };
     let kernel = exec
-        .elementwise("const int *x, int *y", "y[i] = x[i]")
+        .build_elementwise("const int *x, int *y", "y[i] = x[i]")
         .unwrap();
     let (long, short) = (dev(&exec, &[1i32; 10]), dev(&exec, &[0i32; 9]));
     let message = value_error_at_once(&exec.submit(kernel.call((&long, &short))));
@@ -1300,7 +1380,7 @@ fn buffer_shorter_than_the_range_is_value_error() {
         "{message}"
     );
     let sum = exec
-        .reduction::<i32>("0", "a + b", "x[i] + y[i]", "const int *x, const int *y")
+        .build_reduction::<i32>("0", "a + b", "x[i] + y[i]", "const int *x, const int *y")
         .unwrap();
     value_error_at_once(&exec.submit(sum.call((&long, &short))));
     // A longer second buffer is fine: the range is the first one's length.
@@ -1311,7 +1391,7 @@ fn buffer_shorter_than_the_range_is_value_error() {
     assert!(message.contains("'y'"), "{message}");
     // An explicit range may exceed a lookup table that the kernel indexes modulo its length.
     let lookup = exec
-        .elementwise("const int *table, int *y", "y[i] = table[i % 4] * (int)i")
+        .build_elementwise("const int *table, int *y", "y[i] = table[i % 4] * (int)i")
         .unwrap();
     let table = [3i32, -1, 4, 10];
     let (table_dev, y) = (
@@ -1331,18 +1411,20 @@ fn buffer_shorter_than_the_range_is_value_error() {
 #[test]
 fn error_display_strings() {
     let Some(exec) = executor() else { return };
-    let kernel = exec.elementwise("int *x", "x[i] = 0").unwrap();
+    let kernel = exec.build_elementwise("int *x", "x[i] = 0").unwrap();
     let float_buf = dev(&exec, &[0.0f32]);
     let type_error = exec.submit(kernel.call((&float_buf,))).exception().unwrap();
     let value_error = dev(&exec, &[1i32]).write(&[]).exception().unwrap();
-    let parse_error = exec.elementwise("float4 *v", "v[i] = 0").unwrap_err();
-    let build_error = exec.elementwise("int *x", "x[i] = nope_nope").unwrap_err();
+    let parse_error = exec.build_elementwise("float4 *v", "v[i] = 0").unwrap_err();
+    let build_error = exec
+        .build_elementwise("int *x", "x[i] = nope_nope")
+        .unwrap_err();
     let no_match = OpenClExecutor::builder()
         .platform("gilfree: no such platform")
         .build()
         .unwrap_err();
     exec.shutdown(true, false);
-    let shutdown = exec.elementwise("int *x", "x[i] = 1").unwrap_err();
+    let shutdown = exec.build_elementwise("int *x", "x[i] = 1").unwrap_err();
     for (err, name) in [
         (OpenClError::from(type_error.clone()), "TypeError"),
         (OpenClError::from(value_error.clone()), "ValueError"),
@@ -1377,10 +1459,10 @@ fn many_futures_from_many_threads() {
     with_watchdog(|| {
         let Some(exec) = executor() else { return };
         let acc = exec
-            .elementwise("int k, const int *x, int *y", "y[i] += k * x[i]")
+            .build_elementwise("int k, const int *x, int *y", "y[i] += k * x[i]")
             .unwrap();
         let dot = exec
-            .reduction::<i64>("0", "a + b", "(long)x[i] * k", "const int *x, int k")
+            .build_reduction::<i64>("0", "a + b", "(long)x[i] * k", "const int *x, int k")
             .unwrap();
         thread::scope(|s| {
             for t in 0..4i32 {
@@ -1428,10 +1510,10 @@ fn as_completed_and_wait_mix_pool_and_opencl_futures() {
         let Some(exec) = executor() else { return };
         let pool = ThreadPoolExecutor::new(2);
         let sum = exec
-            .reduction::<i64>("0", "a + b", "x[i]", "const long *x")
+            .build_reduction::<i64>("0", "a + b", "x[i]", "const long *x")
             .unwrap();
         let square = exec
-            .elementwise("const float *x, float *y", "y[i] = x[i] * x[i]")
+            .build_elementwise("const float *x, float *y", "y[i] = x[i] * x[i]")
             .unwrap();
         let data: Vec<Vec<i64>> = (1..=4)
             .map(|k| (0..5000).map(|v| v * k).collect())
@@ -1505,12 +1587,12 @@ fn as_completed_and_wait_mix_pool_and_opencl_futures() {
 fn shutdown_refuses_new_work() {
     with_watchdog(|| {
         let Some(exec) = executor() else { return };
-        let kernel = exec.elementwise("int *x", "x[i] = 1").unwrap();
+        let kernel = exec.build_elementwise("int *x", "x[i] = 1").unwrap();
         let negate = exec
-            .elementwise("const int *x, int *y", "y[i] = -x[i]")
+            .build_elementwise("const int *x, int *y", "y[i] = -x[i]")
             .unwrap();
         let program = exec
-            .program("__kernel void k(__global int *x) { x[0] = 1; }")
+            .build_program("__kernel void k(__global int *x) { x[0] = 1; }")
             .unwrap();
         let buf = dev(&exec, &[0i32; 4]);
         exec.shutdown(true, false);
@@ -1536,16 +1618,16 @@ fn shutdown_refuses_new_work() {
                 Some(FutureError::Shutdown)
             );
             assert_eq!(
-                exec.elementwise("int *x", "x[i] = 2").unwrap_err(),
+                exec.build_elementwise("int *x", "x[i] = 2").unwrap_err(),
                 OpenClError::Shutdown
             );
             assert_eq!(
-                exec.reduction::<i32>("0", "a + b", "x[i]", "const int *x")
+                exec.build_reduction::<i32>("0", "a + b", "x[i]", "const int *x")
                     .unwrap_err(),
                 OpenClError::Shutdown
             );
             assert_eq!(
-                exec.program("__kernel void j() {}").unwrap_err(),
+                exec.build_program("__kernel void j() {}").unwrap_err(),
                 OpenClError::Shutdown
             );
             assert_eq!(program.kernel("k").unwrap_err(), OpenClError::Shutdown);
@@ -1585,10 +1667,10 @@ fn drop_with_work_in_flight_completes_it() {
     with_watchdog(|| {
         let Some(exec) = executor() else { return };
         let acc = exec
-            .elementwise("const long *x, long *y", "y[i] += x[i]")
+            .build_elementwise("const long *x, long *y", "y[i] += x[i]")
             .unwrap();
         let sum = exec
-            .reduction::<i64>("0", "a + b", "y[i]", "const long *y")
+            .build_reduction::<i64>("0", "a + b", "y[i]", "const long *y")
             .unwrap();
         let x: Vec<i64> = (0..100_000).collect();
         let (x_dev, y_dev) = (
@@ -1626,12 +1708,12 @@ fn drop_with_work_in_flight_completes_it() {
 fn shutdown_cancel_futures_cancels_pending_work() {
     with_watchdog(|| {
         let Some(exec) = executor() else { return };
-        let inc = exec.elementwise("int *x", "x[i] += 1").unwrap();
+        let inc = exec.build_elementwise("int *x", "x[i] += 1").unwrap();
         let negate = exec
-            .elementwise("const int *x, int *y", "y[i] = -x[i]")
+            .build_elementwise("const int *x, int *y", "y[i] = -x[i]")
             .unwrap();
         let sum = exec
-            .reduction::<i32>("0", "a + b", "x[i]", "const int *x")
+            .build_reduction::<i32>("0", "a + b", "x[i]", "const int *x")
             .unwrap();
         let buf = dev(&exec, &[1i32, 2, 3]);
 
@@ -1668,7 +1750,7 @@ fn shutdown_cancel_futures_cancels_pending_work() {
         // A blocking call queued behind the held job (or refused, if it comes after the
         // shutdown): either way it returns OpenClError::Shutdown, not a hang.
         let blocked_build = thread::scope(|s| {
-            let build = s.spawn(|| exec.program("__kernel void late(__global int *x) { }"));
+            let build = s.spawn(|| exec.build_program("__kernel void late(__global int *x) { }"));
             // Time for the build job to be queued; only its result is asserted.
             let_threads_block(1);
             at_once("shutdown(wait=false)", || exec.shutdown(false, true));
@@ -1709,24 +1791,24 @@ fn blocking_call_from_done_callback_is_runtime_error() {
         let Some(exec) = executor() else { return };
         let exec = Arc::new(exec);
         let program = exec
-            .program("__kernel void k(__global int *x) { x[0] = 1; }")
+            .build_program("__kernel void k(__global int *x) { x[0] = 1; }")
             .unwrap();
-        exec.elementwise("int *x", "x[i] += 1").unwrap();
+        exec.build_elementwise("int *x", "x[i] += 1").unwrap();
         let (tx, rx) = mpsc::channel();
         let in_callback = Arc::clone(&exec);
         let tx = std::sync::Mutex::new(tx);
         let thread_name = on_device_callback(&exec, move || {
             let results = [
-                in_callback.elementwise("int *x", "x[i] = 3").err(),
+                in_callback.build_elementwise("int *x", "x[i] = 3").err(),
                 in_callback
-                    .reduction::<i32>("0", "a + b", "x[i]", "const int *x")
+                    .build_reduction::<i32>("0", "a + b", "x[i]", "const int *x")
                     .err(),
-                in_callback.program("__kernel void j() {}").err(),
+                in_callback.build_program("__kernel void j() {}").err(),
                 program.kernel("k").err(),
             ];
             let queued = in_callback.to_device(&[4i32, 5, 6]);
             // A source built before is a lookup on the calling thread: no deadlock to avoid.
-            let cached = in_callback.elementwise("int *x", "x[i] += 1");
+            let cached = in_callback.build_elementwise("int *x", "x[i] += 1");
             let _ = tx.lock().unwrap().send((results, queued, cached));
         });
         assert!(thread_name.starts_with("gilfree-opencl"), "{thread_name:?}");
@@ -1746,7 +1828,7 @@ fn blocking_call_from_done_callback_is_runtime_error() {
             .unwrap();
         assert_eq!(host(&queued), [5, 6, 7]);
         // The executor still works from an ordinary thread.
-        let kernel = exec.elementwise("int *x", "x[i] = 3").unwrap();
+        let kernel = exec.build_elementwise("int *x", "x[i] = 3").unwrap();
         exec.submit(kernel.call((&queued,))).result().unwrap();
         assert_eq!(host(&queued), [3, 3, 3]);
         // Joins the device thread here, so that no callback still holds the executor.
@@ -1763,10 +1845,10 @@ fn second_build_is_a_lookup_while_the_device_is_busy() {
     with_watchdog(|| {
         let Some(exec) = executor() else { return };
         let src = "__kernel void twice(__global int *x) { x[get_global_id(0)] *= 2; }";
-        exec.elementwise("int *x", "x[i] -= 1").unwrap();
-        exec.reduction::<i32>("0", "a + b", "x[i]", "const int *x")
+        exec.build_elementwise("int *x", "x[i] -= 1").unwrap();
+        exec.build_reduction::<i32>("0", "a + b", "x[i]", "const int *x")
             .unwrap();
-        exec.program(src).unwrap();
+        exec.build_program(src).unwrap();
         let buf = dev(&exec, &[10i32, 20, 30]);
 
         let gate = Arc::new(Event::new());
@@ -1777,10 +1859,10 @@ fn second_build_is_a_lookup_while_the_device_is_busy() {
         });
         let (dec, sum, program) = at_once("a second build while the device is busy", || {
             (
-                exec.elementwise("int *x", "x[i] -= 1").unwrap(),
-                exec.reduction::<i32>("0", "a + b", "x[i]", "const int *x")
+                exec.build_elementwise("int *x", "x[i] -= 1").unwrap(),
+                exec.build_reduction::<i32>("0", "a + b", "x[i]", "const int *x")
                     .unwrap(),
-                exec.program(src).unwrap(),
+                exec.build_program(src).unwrap(),
             )
         });
         drop(release);
@@ -1865,7 +1947,7 @@ fn select_cpu_by_environment() {
         let out: Vec<i32> = exec
             .map(
                 &exec
-                    .elementwise("const int *x, int *y", "y[i] = -x[i]")
+                    .build_elementwise("const int *x, int *y", "y[i] = -x[i]")
                     .unwrap(),
                 &[1, 2],
             )
@@ -2024,7 +2106,7 @@ fn concurrent_first_use_of_the_driver() {
                 thread::spawn(move || {
                     start.wait();
                     let exec = OpenClExecutor::new()?;
-                    let negate = exec.elementwise("const int *x, int *y", "y[i] = -x[i]")?;
+                    let negate = exec.build_elementwise("const int *x, int *y", "y[i] = -x[i]")?;
                     let out: Vec<i32> = exec.map(&negate, &[t, t + 1]).into_result()?;
                     assert_eq!(out, [-t, -t - 1]);
                     Ok::<_, OpenClError>(exec.device().clone())
@@ -2057,7 +2139,7 @@ fn raw_kernel_scalar_for_a_buffer_is_an_error_not_a_crash() {
     if is_child(NAME) {
         let exec = OpenClExecutor::new().unwrap();
         let store = exec
-            .program("__kernel void store(__global int *v) { v[get_global_id(0)] = 5; }")
+            .build_program("__kernel void store(__global int *v) { v[get_global_id(0)] = 5; }")
             .unwrap()
             .kernel("store")
             .unwrap();
@@ -2094,7 +2176,7 @@ fn debug_and_display_are_informative() {
         "{buf_debug}"
     );
     let kernel = exec
-        .elementwise("const float *x, long k", "(void)x[i]; (void)k")
+        .build_elementwise("const float *x, long k", "(void)x[i]; (void)k")
         .unwrap();
     let kernel_debug = format!("{kernel:?}");
     assert!(
@@ -2109,12 +2191,12 @@ fn debug_and_display_are_informative() {
         "{call_debug}"
     );
     let reduction = exec
-        .reduction::<u32>("0", "a + b", "x[i]", "const uint *x")
+        .build_reduction::<u32>("0", "a + b", "x[i]", "const uint *x")
         .unwrap();
     let reduction_debug = format!("{reduction:?}");
     assert!(reduction_debug.contains("uint"), "{reduction_debug}");
     let program = exec
-        .program("__kernel void gilfree_named(__global int *v) { v[0] = 0; }")
+        .build_program("__kernel void gilfree_named(__global int *v) { v[0] = 0; }")
         .unwrap();
     assert!(format!("{program:?}").contains(&name), "{program:?}");
     let raw = program.kernel("gilfree_named").unwrap();
@@ -2131,4 +2213,102 @@ fn debug_and_display_are_informative() {
             "{text}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A failed producer, and waits from the device thread (issue 14)
+
+/// Issue 14, item 13 (regression): a read that depends on a failed write does not report
+/// success. A raw kernel refused by the driver on the device thread (a range of 100 in work
+/// groups of 64: `CL_INVALID_WORK_GROUP_SIZE`) leaves the buffer it would have written failed:
+/// `to_host()` (queued before the error was known) and every kernel or reduction that consumes
+/// the buffer give the kernel's own error, and a kernel that writes another buffer from it
+/// passes the error on to that buffer. A `const` input of the failed kernel is untouched, and
+/// `write` (a full overwrite from the host) makes the buffer good again. (Before the fix,
+/// `to_host()` returned the old contents as `Ok`.)
+#[test]
+fn read_after_a_failed_kernel_gives_the_kernels_error() {
+    let Some(exec) = executor() else { return };
+    let program = exec
+        .build_program(
+            "__kernel void copy(__global const int *src, __global int *dst) {\n\
+                 size_t i = get_global_id(0);\n\
+                 dst[i] = src[i] + 1;\n\
+             }\n",
+        )
+        .unwrap();
+    let copy = program.kernel("copy").unwrap();
+    let src = dev(&exec, &[5i32; 128]);
+    let dst = dev(&exec, &[0i32; 128]);
+    let failed = exec.submit(copy.call((&src, &dst)).range(100).local_size(64));
+    let read = dst.to_host();
+    let error = cl_err(failed.result());
+    assert!(matches!(error, OpenClError::Cl { .. }), "{error:?}");
+    assert_eq!(cl_err(read.result()), error, "a read of the failed output");
+    assert_eq!(host(&src), [5; 128], "the failed kernel's const input");
+
+    // Consumers fail with the same error, and pass it on to what they write.
+    let sum = exec
+        .build_reduction::<i32>("0", "a + b", "x[i]", "const int *x")
+        .unwrap();
+    assert_eq!(cl_err(exec.submit(sum.call((&dst,))).result()), error);
+    let after = exec.zeros::<i32>(128).into_result().unwrap();
+    assert_eq!(
+        cl_err(exec.submit(copy.call((&dst, &after))).result()),
+        error
+    );
+    assert_eq!(cl_err(after.to_host().result()), error);
+    let bump = exec.build_elementwise("int *x", "x[i] += 1").unwrap();
+    assert_eq!(cl_err(exec.submit(bump.call((&dst,))).result()), error);
+
+    // An overwrite from the host makes it good again; until then, so it stays.
+    assert_eq!(cl_err(after.to_host().result()), error);
+    dst.write(&[1; 128]).result().unwrap();
+    let good = exec.zeros::<i32>(128).into_result().unwrap();
+    exec.submit(copy.call((&dst, &good))).result().unwrap();
+    assert_eq!(host(&good), [2; 128]);
+    assert_eq!(exec.submit(sum.call((&dst,))).into_result(), Ok(128));
+}
+
+/// Issue 14, item 10 (regression): done callbacks run on the device thread, so a wait there
+/// for another future of the same executor would wait for itself. Every blocking wait of the
+/// future (`result`, `result_timeout`, `exception`, `exception_timeout`, `into_result`) is a
+/// RuntimeError at once, as Python raises for a thread that joins itself; a zero-timeout look
+/// still answers `Timeout`. The future completes once the callback returns, and dropping the
+/// executor returns. (Before the fix, the callback's `result()` never returned, and the drop
+/// of the executor hung in its join: the watchdog failed the test.)
+#[test]
+fn wait_from_a_done_callback_is_runtime_error() {
+    with_watchdog(|| {
+        let Some(exec) = executor() else { return };
+        let buf = dev(&exec, &[1i32, 2, 3]);
+        let (tx, rx) = mpsc::channel();
+        let tx = std::sync::Mutex::new(tx);
+        on_device_callback(&exec, move || {
+            let pending = buf.to_host();
+            let errors = [
+                pending.result().err(),
+                pending.result_timeout(LONG).err(),
+                pending.exception(),
+                pending.exception_timeout(LONG),
+                pending.clone().into_result().err(),
+            ];
+            let look = pending.result_timeout(Duration::ZERO).err();
+            let _ = tx.lock().unwrap().send((errors, look, pending));
+        });
+        let (errors, look, pending) = rx
+            .recv_timeout(DEADLINE)
+            .expect("a wait inside a done callback blocked the device thread");
+        for error in errors {
+            match error {
+                Some(FutureError::OpenCl(OpenClError::RuntimeError { message })) => {
+                    assert!(message.contains("device thread"), "{message}")
+                }
+                other => panic!("expected a RuntimeError, got {other:?}"),
+            }
+        }
+        assert_eq!(look, Some(FutureError::Timeout));
+        assert_eq!(pending.into_result(), Ok(vec![1, 2, 3]));
+        drop(exec);
+    });
 }

@@ -238,6 +238,8 @@ pub(crate) struct RawParam {
     /// The element or value type, where it is an OpenCL scalar.
     pub(crate) ty: Option<ScalarType>,
     pub(crate) type_name: String,
+    /// A `const` or `__constant` buffer, which the kernel cannot write.
+    pub(crate) read_only: bool,
 }
 
 /// A kernel launch: which kernel, its arguments, and its range.
@@ -358,10 +360,13 @@ impl DeviceState {
                 cl::get_kernel_arg_info(kernel, index, cl::KernelArgInfo::AddressQualifier, None);
             let type_name =
                 cl::get_kernel_arg_info(kernel, index, cl::KernelArgInfo::TypeName, None);
+            let qualifier =
+                cl::get_kernel_arg_info(kernel, index, cl::KernelArgInfo::TypeQualifier, None);
             let (
                 Ok(cl::KernelArgInfoResult::AddressQualifier(space)),
                 Ok(cl::KernelArgInfoResult::TypeName(type_name)),
-            ) = (space, type_name)
+                Ok(cl::KernelArgInfoResult::TypeQualifier(qualifier)),
+            ) = (space, type_name, qualifier)
             else {
                 return Ok((count, None));
             };
@@ -381,6 +386,8 @@ impl DeviceState {
                         .replace("restrict", " "),
                 ),
                 type_name: type_name.trim().to_string(),
+                read_only: space == Q::Constant
+                    || qualifier.contains(cl::KernelArgTypeQualifier::CONST),
             });
         }
         Ok((count, Some(params)))

@@ -17,7 +17,8 @@ use std::fmt;
 ///
 /// match OpenClExecutor::new() {
 ///     Ok(exec) => {
-///         let broken = exec.elementwise("float *x", "x[i] = undefined_name");
+///         // SAFETY: the operation touches `x` at `i` only (and does not build).
+///         let broken = unsafe { exec.elementwise("float *x", "x[i] = undefined_name") };
 ///         assert!(matches!(broken, Err(OpenClError::Build { .. })));
 ///     }
 ///     Err(OpenClError::NoPlatform { .. }) => eprintln!("no OpenCL driver on this machine"),

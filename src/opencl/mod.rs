@@ -8,9 +8,9 @@
 //! | PyOpenCL | gilfree |
 //! |---|---|
 //! | `cl.create_some_context()` | [`OpenClExecutor::new()`] (a GPU if there is one) |
-//! | `ElementwiseKernel(ctx, "float *a, float *b, float *c", "c[i] = a[i] + b[i]")` | [`exec.elementwise(args, operation)`](OpenClExecutor::elementwise) |
-//! | `ReductionKernel(ctx, np.float32, "0", "a+b", "x[i]*y[i]", "float *x, float *y")` | [`exec.reduction::<f32>("0", "a+b", "x[i]*y[i]", args)`](OpenClExecutor::reduction) |
-//! | `cl.Program(ctx, src).build()` | [`exec.program(src)`](OpenClExecutor::program) (cached) |
+//! | `ElementwiseKernel(ctx, "float *a, float *b, float *c", "c[i] = a[i] + b[i]")` | [`unsafe { exec.elementwise(args, operation) }`](OpenClExecutor::elementwise) |
+//! | `ReductionKernel(ctx, np.float32, "0", "a+b", "x[i]*y[i]", "float *x, float *y")` | [`unsafe { exec.reduction::<f32>("0", "a+b", "x[i]*y[i]", args) }`](OpenClExecutor::reduction) |
+//! | `cl.Program(ctx, src).build()` | [`unsafe { exec.program(src) }`](OpenClExecutor::program) (cached) |
 //! | `cl_array.to_device(queue, a)`, `.get()` | [`exec.to_device(&a)`](OpenClExecutor::to_device), [`buffer.to_host()`](DeviceBuffer::to_host) |
 //! | `knl(a_gpu, b_gpu, c_gpu)` | [`exec.submit(knl.call((&a, &b, &c)))`](OpenClExecutor::submit) |
 //!
@@ -19,7 +19,11 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) }; // no OpenCL driver here
-//! let add = exec.elementwise("const float *a, const float *b, float *c", "c[i] = a[i] + b[i]")?;
+//! // SAFETY: the operation touches `a`, `b` and `c` at `i` only (see "Kernel source is foreign
+//! // code" below).
+//! let add = unsafe {
+//!     exec.elementwise("const float *a, const float *b, float *c", "c[i] = a[i] + b[i]")?
+//! };
 //! let a: Vec<f32> = (0..50_000).map(|x| x as f32).collect();
 //! let b: Vec<f32> = a.iter().map(|x| 2.0 * x).collect();
 //! let (a_dev, b_dev) = (exec.to_device(&a), exec.to_device(&b));
@@ -62,13 +66,65 @@
 //! # Kernel source is foreign code
 //!
 //! Kernels are OpenCL C, compiled by the driver and run with access to the buffers they are
-//! given. gilfree checks what it can see before anything is queued: the number and types of
-//! the arguments of every kernel (for raw programs, as the compiler reports them), and that
-//! each buffer holds the kernel's whole range (for elementwise and reduction kernels; with an
-//! explicit [`range`](KernelCall::range), an elementwise kernel's `const` buffers may be
-//! shorter lookup tables). What the C code does inside, such as indexing past a buffer's end,
-//! is as unchecked as any C code's, and on a CPU device it is the host's memory it would
-//! corrupt.
+//! given: on a CPU device (POCL) a kernel that indexes past a buffer writes into the host
+//! process's heap. Like a C library behind an `extern` block, OpenCL C is code the compiler
+//! cannot check, so the calls that accept it — [`program`](OpenClExecutor::program),
+//! [`elementwise`](OpenClExecutor::elementwise), [`reduction`](OpenClExecutor::reduction) and
+//! their `_with_preamble` forms — are `unsafe fn`s, each with a `# Safety` section: the code
+//! must touch only the items of the buffers it is given, at every index the calls made with
+//! the kernel run it for. Everything else stays safe: buffers, transfers, futures, and
+//! launching a kernel that was built, because gilfree checks what it can see before anything
+//! is queued — the number and types of the arguments of every kernel (for raw programs, as the
+//! compiler reports them), and that each buffer holds the kernel's whole range (for
+//! elementwise and reduction kernels; with an explicit [`range`](KernelCall::range), an
+//! elementwise kernel's `const` buffers may be shorter lookup tables). Those checks are what
+//! the `# Safety` contracts lean on: an elementwise operation that indexes its buffers only at
+//! `i` is in bounds for every call gilfree accepts.
+//!
+//! One `unsafe` block per kernel built, with a `// SAFETY:` comment saying why its code stays in
+//! bounds, is all a program needs:
+//!
+//! ```
+//! # use gilfree::opencl::OpenClExecutor;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) };
+//! // SAFETY: the operation reads `x` and writes `y` at `i` only, and gilfree runs it only for
+//! // `i` below the length of both.
+//! let double = unsafe { exec.elementwise("const float *x, float *y", "y[i] = 2 * x[i]")? };
+//! let x = exec.to_device(&[1.0f32, 2.0]).into_result()?;
+//! let y = exec.zeros::<f32>(2).into_result()?;
+//! exec.submit(double.call((&x, &y))).result()?;
+//! assert_eq!(y.to_host().into_result()?, [2.0, 4.0]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Safe code cannot hand kernel source to a device; none of these compiles:
+//!
+//! ```compile_fail,E0133
+//! # let exec = gilfree::opencl::OpenClExecutor::new().unwrap();
+//! let program = exec.program("__kernel void square(__global int *v) { v[get_global_id(0)] *= 2; }");
+//! ```
+//!
+//! ```compile_fail,E0133
+//! # let exec = gilfree::opencl::OpenClExecutor::new().unwrap();
+//! let add = exec.elementwise("const float *a, float *b", "b[i + 1] = a[i]");
+//! ```
+//!
+//! ```compile_fail,E0133
+//! # let exec = gilfree::opencl::OpenClExecutor::new().unwrap();
+//! let add = exec.elementwise_with_preamble("float *b", "b[i] = f()", "float f() { return 1; }");
+//! ```
+//!
+//! ```compile_fail,E0133
+//! # let exec = gilfree::opencl::OpenClExecutor::new().unwrap();
+//! let sum = exec.reduction::<f32>("0", "a + b", "x[i]", "const float *x");
+//! ```
+//!
+//! ```compile_fail,E0133
+//! # let exec = gilfree::opencl::OpenClExecutor::new().unwrap();
+//! let sum = exec.reduction_with_preamble::<f32>("0", "a + b", "f(x[i])", "const float *x", "#define f(v) v");
+//! ```
 //!
 //! [`submit`]: OpenClExecutor::submit
 //! [`map`]: OpenClExecutor::map
@@ -86,13 +142,14 @@ use crate::{FutureError, Promise};
 use device::{DeviceState, Found, Selector};
 use parking_lot::Mutex;
 use source::Param;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
-use std::thread::{self, JoinHandle, ThreadId};
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 use types::{ScalarType, ScalarValue};
 
@@ -119,13 +176,48 @@ fn next_id() -> u64 {
 
 type Job = Box<dyn FnOnce(&mut DeviceState) + Send>;
 
+thread_local! {
+    /// The id of the executor whose device thread this is; 0 on every other thread.
+    static DEVICE_THREAD_OF: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Whether the calling thread is the device thread of executor `exec` (running a done
+/// callback: nothing else of the caller's runs there).
+fn on_device_thread(exec: u64) -> bool {
+    DEVICE_THREAD_OF.with(Cell::get) == exec
+}
+
+/// The error for a call that would wait for the device thread from the device thread.
+fn self_wait(what: &str) -> OpenClError {
+    OpenClError::RuntimeError {
+        message: format!(
+            "{what} from the executor's own device thread (in a done callback) would deadlock: \
+             the device thread cannot finish work while it waits for it"
+        ),
+    }
+}
+
+/// The [`WaitCheck`](crate::futures) of every future an executor's device thread completes:
+/// refuses a blocking wait made on that thread.
+fn refuse_self_wait(exec: u64) -> Result<(), FutureError> {
+    if on_device_thread(exec) {
+        Err(self_wait("waiting for one of its futures").into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Remembers that the last work to write a buffer failed, and why (shared by the buffer's
+/// handles and the kernel arguments made from it). Set and cleared only on the device thread,
+/// in submission order.
+type Failure = Arc<Mutex<Option<OpenClError>>>;
+
 /// What the executor and every handle share.
 struct Shared {
     id: u64,
     device: DeviceInfo,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     cancel_pending: Arc<AtomicBool>,
-    thread: ThreadId,
     /// Source → program id of everything built (the device thread keeps the programs).
     programs: Mutex<HashMap<String, u64>>,
 }
@@ -137,7 +229,7 @@ impl Shared {
         T: Send + Sync + 'static,
         F: FnOnce(&mut DeviceState) -> Result<T, OpenClError> + Send + 'static,
     {
-        let (promise, future) = Promise::new();
+        let (promise, future) = Promise::with_wait_check(refuse_self_wait, self.id);
         let jobs = self.jobs.lock();
         let Some(sender) = jobs.as_ref() else {
             let _ = promise.set_exception(FutureError::Shutdown);
@@ -170,12 +262,8 @@ impl Shared {
         T: Clone + Send + Sync + 'static,
         F: FnOnce(&mut DeviceState) -> Result<T, OpenClError> + Send + 'static,
     {
-        if thread::current().id() == self.thread {
-            return Err(OpenClError::RuntimeError {
-                message: "a blocking OpenCL call from the device thread itself (a done callback) \
-                          would deadlock"
-                    .into(),
-            });
+        if on_device_thread(self.id) {
+            return Err(self_wait("a blocking OpenCL call"));
         }
         Ok(self.spawn(work).into_result()?)
     }
@@ -275,9 +363,11 @@ impl OpenClExecutor {
         let (sender, jobs) = mpsc::channel::<Job>();
         let (ready_tx, ready) = mpsc::channel();
         let info = found.info.clone();
+        let id = next_id();
         let handle = thread::Builder::new()
             .name(format!("gilfree-opencl-{}", found.info.name))
             .spawn(move || {
+                DEVICE_THREAD_OF.with(|of| of.set(id));
                 let mut state = match DeviceState::open(&found) {
                     Ok(state) => {
                         let _ = ready_tx.send(Ok(()));
@@ -304,11 +394,10 @@ impl OpenClExecutor {
             })
         })?;
         let shared = Arc::new(Shared {
-            id: next_id(),
+            id,
             device: info,
             jobs: Mutex::new(Some(sender)),
             cancel_pending: Arc::new(AtomicBool::new(false)),
-            thread: handle.thread().id(),
             programs: Mutex::new(HashMap::new()),
         });
         Ok(OpenClExecutor {
@@ -333,7 +422,10 @@ impl OpenClExecutor {
     /// # use gilfree::opencl::OpenClExecutor;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) };
-    /// let saxpy = exec.elementwise("float a, const float *x, float *y", "y[i] = a * x[i] + y[i]")?;
+    /// // SAFETY: `x` and `y` are indexed at `i` only.
+    /// let saxpy = unsafe {
+    ///     exec.elementwise("float a, const float *x, float *y", "y[i] = a * x[i] + y[i]")?
+    /// };
     /// let x = exec.to_device(&[1.0f32, 2.0, 3.0]).into_result()?;
     /// let y = exec.to_device(&[10.0f32, 10.0, 10.0]).into_result()?;
     /// let run = exec.submit(saxpy.call((2.0f32, &x, &y))).into_result()?;
@@ -343,25 +435,42 @@ impl OpenClExecutor {
     /// # }
     /// ```
     ///
+    /// # Safety
+    ///
+    /// `operation` (and a preamble) is OpenCL C, which nothing checks. For every call
+    /// submitted with the kernel, it must read and write only items inside the buffers passed
+    /// to that call, and no other memory of the device or the host. gilfree runs it only for
+    /// `i` below the range, and refuses a call where a buffer holds fewer items than the range
+    /// (except a `const` buffer under an explicit [`range`](KernelCall::range)), so an
+    /// operation that indexes every buffer at `i` only, such as `y[i] = a * x[i]`, is in bounds
+    /// for every call. Any other index (`x[i + 1]`, a lookup `table[k]`, a pointer computed by
+    /// a preamble function) is the caller's to keep in bounds, for every call.
+    ///
     /// # Errors
     ///
     /// [`ValueError`](OpenClError::ValueError) for an argument list it cannot read,
     /// [`Build`](OpenClError::Build) with the compiler's log when the C does not compile.
-    pub fn elementwise(
+    pub unsafe fn elementwise(
         &self,
         arguments: &str,
         operation: &str,
     ) -> Result<ElementwiseKernel, OpenClError> {
-        self.elementwise_with_preamble(arguments, operation, "")
+        // SAFETY: the caller keeps `operation` in bounds (this function's own contract); an
+        // empty preamble adds no code.
+        unsafe { self.elementwise_with_preamble(arguments, operation, "") }
     }
 
     /// [`elementwise`](Self::elementwise) with helper C code (functions, `#define`s) placed
     /// before the kernel: PyOpenCL's `preamble`.
     ///
+    /// # Safety
+    ///
+    /// As [`elementwise`](Self::elementwise#safety), for the operation and the preamble.
+    ///
     /// # Errors
     ///
     /// As [`elementwise`](Self::elementwise).
-    pub fn elementwise_with_preamble(
+    pub unsafe fn elementwise_with_preamble(
         &self,
         arguments: &str,
         operation: &str,
@@ -385,7 +494,10 @@ impl OpenClExecutor {
     /// # use gilfree::opencl::OpenClExecutor;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) };
-    /// let dot = exec.reduction::<f32>("0", "a + b", "x[i] * y[i]", "const float *x, const float *y")?;
+    /// // SAFETY: `x` and `y` are indexed at `i` only.
+    /// let dot = unsafe {
+    ///     exec.reduction::<f32>("0", "a + b", "x[i] * y[i]", "const float *x, const float *y")?
+    /// };
     /// let x = exec.to_device(&[1.0f32, 2.0, 3.0]).into_result()?;
     /// let y = exec.to_device(&[4.0f32, 5.0, 6.0]).into_result()?;
     /// assert_eq!(exec.submit(dot.call((&x, &y))).into_result()?, 32.0);
@@ -393,26 +505,42 @@ impl OpenClExecutor {
     /// # }
     /// ```
     ///
+    /// # Safety
+    ///
+    /// `neutral`, `reduce_expr` and `map_expr` (and a preamble) are OpenCL C, which nothing
+    /// checks. For every call submitted with the kernel, they must read and write only items
+    /// inside the buffers passed to that call, and no other memory of the device or the host.
+    /// gilfree evaluates `map_expr` only for `i` below the range, and refuses a call where any
+    /// buffer holds fewer items than the range, so a `map_expr` that indexes every buffer at
+    /// `i` only, such as `x[i] * y[i]`, is in bounds for every call; any other index is the
+    /// caller's to keep in bounds. `reduce_expr` and `neutral` see only values (`a`, `b`).
+    ///
     /// # Errors
     ///
     /// As [`elementwise`](Self::elementwise).
-    pub fn reduction<T: Scalar>(
+    pub unsafe fn reduction<T: Scalar>(
         &self,
         neutral: &str,
         reduce_expr: &str,
         map_expr: &str,
         arguments: &str,
     ) -> Result<ReductionKernel<T>, OpenClError> {
-        self.reduction_with_preamble(neutral, reduce_expr, map_expr, arguments, "")
+        // SAFETY: the caller keeps the expressions in bounds (this function's own contract);
+        // an empty preamble adds no code.
+        unsafe { self.reduction_with_preamble(neutral, reduce_expr, map_expr, arguments, "") }
     }
 
     /// [`reduction`](Self::reduction) with helper C code placed before the kernels:
     /// PyOpenCL's `preamble`.
     ///
+    /// # Safety
+    ///
+    /// As [`reduction`](Self::reduction#safety), for the expressions and the preamble.
+    ///
     /// # Errors
     ///
     /// As [`elementwise`](Self::elementwise).
-    pub fn reduction_with_preamble<T: Scalar>(
+    pub unsafe fn reduction_with_preamble<T: Scalar>(
         &self,
         neutral: &str,
         reduce_expr: &str,
@@ -452,9 +580,13 @@ impl OpenClExecutor {
     /// # use gilfree::opencl::OpenClExecutor;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) };
-    /// let program = exec.program(
-    ///     "__kernel void square(__global int *v) { size_t i = get_global_id(0); v[i] *= v[i]; }",
-    /// )?;
+    /// // SAFETY: `square` touches `v` at its global id only, and it is only called below with
+    /// // the default range, `v`'s length.
+    /// let program = unsafe {
+    ///     exec.program(
+    ///         "__kernel void square(__global int *v) { size_t i = get_global_id(0); v[i] *= v[i]; }",
+    ///     )?
+    /// };
     /// let square = program.kernel("square")?;
     /// let v = exec.to_device(&[1, 2, 3, 4]).into_result()?;
     /// exec.submit(square.call((&v,))).result()?; // range: the buffer's length
@@ -463,10 +595,22 @@ impl OpenClExecutor {
     /// # }
     /// ```
     ///
+    /// # Safety
+    ///
+    /// `source` is OpenCL C, which nothing checks. For every call submitted with a kernel of
+    /// the program, the kernel must read and write only items inside the buffers passed to
+    /// that call, and no other memory of the device or the host, when it runs over that call's
+    /// range (global size) and local size. gilfree checks the number and types of a raw
+    /// kernel's arguments, but not what its range means to it: the range is the first buffer's
+    /// length unless [`range`](KernelCall::range) sets it, and the `square` kernel above, which
+    /// indexes its buffer at `get_global_id(0)`, is in bounds only for ranges no longer than the
+    /// buffer. Keeping every call's range within what the kernel's code allows (or guarding the
+    /// index in the code, `if (i < n)`) is the caller's part of the contract.
+    ///
     /// # Errors
     ///
     /// [`Build`](OpenClError::Build) with the compiler's log.
-    pub fn program(&self, source: &str) -> Result<Program, OpenClError> {
+    pub unsafe fn program(&self, source: &str) -> Result<Program, OpenClError> {
         let id = self.build(source.to_string())?;
         Ok(Program {
             shared: Arc::clone(&self.shared),
@@ -537,7 +681,8 @@ impl OpenClExecutor {
     /// # use gilfree::opencl::OpenClExecutor;
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) };
-    /// let halve = exec.elementwise("const int *x, float *y", "y[i] = x[i] / 2.0f")?;
+    /// // SAFETY: `x` and `y` are indexed at `i` only.
+    /// let halve = unsafe { exec.elementwise("const int *x, float *y", "y[i] = x[i] / 2.0f")? };
     /// let out: Vec<f32> = exec.map(&halve, &[1, 2, 3]).into_result()?;
     /// assert_eq!(out, [0.5, 1.0, 1.5]);
     /// # Ok(())
@@ -574,7 +719,7 @@ impl OpenClExecutor {
             state.launch(device::Launch {
                 program,
                 kernel: source::ELEMENTWISE_NAME,
-                args: &[Arg::raw(&inp, n, exec), Arg::raw(&out, n, exec)],
+                args: &[Arg::scratch(&inp, n, exec), Arg::scratch(&out, n, exec)],
                 extra: &[Arg::from(n as i64)],
                 global: elementwise_global(n),
                 local: None,
@@ -594,7 +739,9 @@ impl OpenClExecutor {
             self.shared.cancel_pending.store(true, Ordering::SeqCst);
         }
         drop(sender);
-        if wait && thread::current().id() != self.shared.thread {
+        // From the device thread (a done callback) there is nothing to wait for: the thread
+        // finishes the queue once the callback returns.
+        if wait && !on_device_thread(self.shared.id) {
             if let Some(handle) = self.thread.lock().take() {
                 let _ = handle.join();
             }
@@ -664,6 +811,39 @@ fn read<T: Scalar>(
 /// A cheap handle: clones share the same memory, which is freed when the last clone drops.
 /// Reads and writes are jobs on the device thread, ordered with the kernels submitted before
 /// them.
+///
+/// # A failed write
+///
+/// A read that depends on a failed write does not report success. When a kernel that may
+/// write the buffer (an argument that is not `const`), or a [`write`](Self::write), fails on
+/// the device, the buffer remembers that error: later [`to_host`](Self::to_host) copies, and
+/// later kernels and reductions that take the buffer as any argument, fail with it (and a
+/// kernel failing so passes the error on to the buffers it may write). It stays failed until
+/// a [`write`](Self::write) overwrites it successfully. A call refused by the checks of
+/// [`submit`](OpenClExecutor::submit) (a future already done with a TypeError or ValueError)
+/// never reached the device and changes nothing.
+///
+/// ```
+/// # use gilfree::opencl::{OpenClError, OpenClExecutor};
+/// # use gilfree::FutureError;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) };
+/// // SAFETY: `fill` writes `v` at its global id only, and runs over a range of 100 on 128 items.
+/// let program = unsafe {
+///     exec.program("__kernel void fill(__global int *v) { v[get_global_id(0)] = 1; }")?
+/// };
+/// let fill = program.kernel("fill")?;
+/// let v = exec.zeros::<i32>(128).into_result()?;
+/// // Work groups of 64 do not divide a range of 100: the driver refuses the launch.
+/// let failed = exec.submit(fill.call((&v,)).range(100).local_size(64));
+/// let read = v.to_host();
+/// assert!(matches!(failed.exception(), Some(FutureError::OpenCl(OpenClError::Cl { .. }))));
+/// assert_eq!(read.exception(), failed.exception()); // not the old zeros
+/// v.write(&[0; 128]).result()?; // good again
+/// assert_eq!(v.to_host().into_result()?, [0; 128]);
+/// # Ok(())
+/// # }
+/// ```
 pub struct DeviceBuffer<T: Scalar> {
     inner: Arc<BufferInner<T>>,
 }
@@ -672,6 +852,7 @@ struct BufferInner<T: Scalar> {
     shared: Arc<Shared>,
     buffer: ocl::Buffer<T>,
     len: usize,
+    failed: Failure,
 }
 
 impl<T: Scalar> DeviceBuffer<T> {
@@ -681,6 +862,7 @@ impl<T: Scalar> DeviceBuffer<T> {
                 shared,
                 buffer,
                 len,
+                failed: Failure::default(),
             }),
         }
     }
@@ -696,15 +878,25 @@ impl<T: Scalar> DeviceBuffer<T> {
     }
 
     /// Copies the buffer back to the host (`array.get()`), after every kernel submitted before.
+    ///
+    /// # Errors
+    ///
+    /// When the last kernel or [`write`](Self::write) queued to write this buffer failed on
+    /// the device, the copy fails with that work's error instead of returning what the buffer
+    /// held before: see [A failed write](#a-failed-write).
     pub fn to_host(&self) -> Future<Vec<T>> {
         let inner = Arc::clone(&self.inner);
-        self.inner
-            .shared
-            .spawn(move |state| read(&inner.buffer, inner.len, state))
+        self.inner.shared.spawn(move |state| {
+            if let Some(err) = inner.failed.lock().clone() {
+                return Err(err);
+            }
+            read(&inner.buffer, inner.len, state)
+        })
     }
 
     /// Overwrites the buffer with `data`, which must have the buffer's length
-    /// ([`ValueError`](OpenClError::ValueError) otherwise).
+    /// ([`ValueError`](OpenClError::ValueError) otherwise). A buffer whose last writer failed
+    /// is good again once this has succeeded.
     pub fn write(&self, data: &[T]) -> Future<()> {
         if data.len() != self.inner.len {
             return failed(OpenClError::value_error(format!(
@@ -716,15 +908,19 @@ impl<T: Scalar> DeviceBuffer<T> {
         let inner = Arc::clone(&self.inner);
         let data = data.to_vec();
         self.inner.shared.spawn(move |state| {
-            if !data.is_empty() {
+            let written = if data.is_empty() {
+                Ok(())
+            } else {
                 inner
                     .buffer
                     .write(&data)
                     .queue(&state.queue)
                     .enq()
-                    .map_err(|e| OpenClError::cl("clEnqueueWriteBuffer", &e))?;
-            }
-            Ok(())
+                    .map_err(|e| OpenClError::cl("clEnqueueWriteBuffer", &e))
+            };
+            // A whole overwrite decides the buffer's state: good again, or failed with it.
+            *inner.failed.lock() = written.clone().err();
+            written
         })
     }
 }
@@ -761,18 +957,27 @@ enum ArgKind {
         exec: u64,
         /// Holds a reference on the `cl_mem`: the memory lives while a call is queued.
         mem: ocl::core::Mem,
+        failed: Failure,
     },
     Scalar(ScalarValue),
 }
 
 impl Arg {
-    fn raw<T: Scalar>(buffer: &ocl::Buffer<T>, len: usize, exec: u64) -> Arg {
+    /// A buffer argument; `failed` is its buffer's failure record.
+    fn raw<T: Scalar>(buffer: &ocl::Buffer<T>, len: usize, exec: u64, failed: Failure) -> Arg {
         Arg(ArgKind::Buffer {
             ty: T::TYPE,
             len,
             exec,
             mem: buffer.as_core().clone(),
+            failed,
         })
+    }
+
+    /// An internal buffer's argument (a reduction's partial results, `map`'s buffers): no
+    /// handle of the caller's sees its failure record.
+    fn scratch<T: Scalar>(buffer: &ocl::Buffer<T>, len: usize, exec: u64) -> Arg {
+        Arg::raw(buffer, len, exec, Failure::default())
     }
 
     fn describe(&self) -> String {
@@ -798,6 +1003,7 @@ impl<T: Scalar> From<&DeviceBuffer<T>> for Arg {
             &buffer.inner.buffer,
             buffer.inner.len,
             buffer.inner.shared.id,
+            Arc::clone(&buffer.inner.failed),
         )
     }
 }
@@ -1183,6 +1389,39 @@ fn check_raw_args(
     Ok(())
 }
 
+/// The indexes of the buffer arguments for which `may_write(index)` holds.
+fn writable(args: &[Arg], may_write: impl Fn(usize) -> bool) -> Vec<usize> {
+    (0..args.len())
+        .filter(|&i| matches!(args[i].0, ArgKind::Buffer { .. }) && may_write(i))
+        .collect()
+}
+
+/// Runs work that reads `args` and may write those at `writes` (on the device thread): it
+/// fails at once with the error of an argument whose last writer failed, and when it fails,
+/// the buffers it may write remember its error (see [`DeviceBuffer`], "A failed write").
+fn consume<R>(
+    args: &[Arg],
+    writes: &[usize],
+    work: impl FnOnce() -> Result<R, OpenClError>,
+) -> Result<R, OpenClError> {
+    let earlier = args.iter().find_map(|arg| match &arg.0 {
+        ArgKind::Buffer { failed, .. } => failed.lock().clone(),
+        ArgKind::Scalar(_) => None,
+    });
+    let result = match earlier {
+        Some(err) => Err(err),
+        None => work(),
+    };
+    if let Err(err) = &result {
+        for &i in writes {
+            if let ArgKind::Buffer { failed, .. } = &args[i].0 {
+                *failed.lock() = Some(err.clone());
+            }
+        }
+    }
+    result
+}
+
 /// The length of the first buffer argument: a kernel's default range (PyOpenCL's rule).
 fn first_buffer_len(args: &[Arg]) -> Option<usize> {
     args.iter().find_map(|a| match a.0 {
@@ -1236,6 +1475,8 @@ impl<T: Scalar> Launch for ReductionCall<T> {
 pub struct PreparedCall {
     call: KernelCall,
     range: usize,
+    /// The arguments the kernel may write: buffers not declared `const`.
+    writes: Vec<usize>,
 }
 
 impl sealed::Prepare for KernelCall {
@@ -1246,6 +1487,17 @@ impl sealed::Prepare for KernelCall {
     fn prepare(self, shared: &Shared) -> Result<PreparedCall, OpenClError> {
         shared.check(self.exec, "the kernel")?;
         check_exec(shared, &self.args)?;
+        let writes = match &self.kind {
+            CallKind::Elementwise { params } => {
+                writable(&self.args, |i| params.get(i).is_none_or(|p| !p.is_const))
+            }
+            CallKind::Raw { params, .. } => writable(&self.args, |i| {
+                params
+                    .as_ref()
+                    .and_then(|params| params.get(i))
+                    .is_none_or(|p| !p.read_only)
+            }),
+        };
         let range = match &self.kind {
             CallKind::Elementwise { params, .. } => {
                 check_args(params, &self.args, self.range, true)?
@@ -1271,7 +1523,11 @@ impl sealed::Prepare for KernelCall {
                 })?
             }
         };
-        Ok(PreparedCall { call: self, range })
+        Ok(PreparedCall {
+            call: self,
+            range,
+            writes,
+        })
     }
 }
 
@@ -1282,7 +1538,7 @@ impl sealed::Job for PreparedCall {
     fn run(self, state: &mut DeviceState) -> Result<Run, OpenClError> {
         let call = &self.call;
         let n = self.range;
-        let device_time = match &call.kind {
+        let device_time = consume(&call.args, &self.writes, || match &call.kind {
             CallKind::Elementwise { .. } => state.launch(device::Launch {
                 program: call.program,
                 kernel: source::ELEMENTWISE_NAME,
@@ -1290,7 +1546,7 @@ impl sealed::Job for PreparedCall {
                 extra: &[Arg::from(n as i64)],
                 global: elementwise_global(n),
                 local: None,
-            })?,
+            }),
             CallKind::Raw { name, .. } => state.launch(device::Launch {
                 program: call.program,
                 kernel: name,
@@ -1298,8 +1554,8 @@ impl sealed::Job for PreparedCall {
                 extra: &[],
                 global: n,
                 local: call.local,
-            })?,
-        };
+            }),
+        })?;
         Ok(Run {
             device_time,
             range: n,
@@ -1333,6 +1589,13 @@ impl<T: Scalar> sealed::Job for PreparedReduction<T> {
 
     #[allow(private_interfaces)]
     fn run(self, state: &mut DeviceState) -> Result<T, OpenClError> {
+        // A reduction writes none of its arguments; it only reads them.
+        consume(&self.call.args, &[], || self.reduce(state))
+    }
+}
+
+impl<T: Scalar> PreparedReduction<T> {
+    fn reduce(&self, state: &mut DeviceState) -> Result<T, OpenClError> {
         let kernel = &self.call.kernel;
         let n = self.range;
         let wg = kernel.group_size;
@@ -1344,15 +1607,15 @@ impl<T: Scalar> sealed::Job for PreparedReduction<T> {
             program: kernel.program,
             kernel: source::REDUCE_STAGE1,
             args: &self.call.args,
-            extra: &[Arg::from(n as i64), Arg::raw(&partial, groups, exec)],
+            extra: &[Arg::from(n as i64), Arg::scratch(&partial, groups, exec)],
             global: groups * wg,
             local: Some(wg),
         })?;
         state.launch(device::Launch {
             program: kernel.program,
             kernel: source::REDUCE_STAGE2,
-            args: &[Arg::raw(&partial, groups, exec)],
-            extra: &[Arg::from(groups as i64), Arg::raw(&out, 1, exec)],
+            args: &[Arg::scratch(&partial, groups, exec)],
+            extra: &[Arg::from(groups as i64), Arg::scratch(&out, 1, exec)],
             global: wg,
             local: Some(wg),
         })?;

@@ -23,6 +23,12 @@ pub enum FutureState {
 
 type Callback<T> = Box<dyn FnOnce(&Future<T>) + Send + 'static>;
 
+/// Asked before a blocking wait on a pending future, with the tag it was set with: an `Err`
+/// is returned to the waiter instead of waiting. An executor whose futures are completed by
+/// one thread sets it ([`Promise::with_wait_check`]), so that thread (running a done callback)
+/// is refused a wait for itself, as Python refuses a thread that joins itself.
+pub(crate) type WaitCheck = fn(u64) -> Result<(), FutureError>;
+
 /// Told by a future when it is done: `wait` and `as_completed` register one on every future
 /// they watch.
 pub(crate) struct Waiter {
@@ -74,6 +80,7 @@ struct Inner<T> {
     /// Set once, under `state`'s lock, just before `status` becomes `Finished` or `Cancelled`;
     /// never changed again, so `result` can hand out `&T` without a lock.
     outcome: OnceLock<Result<T, FutureError>>,
+    wait_check: Option<(WaitCheck, u64)>,
 }
 
 /// Python's `concurrent.futures.Future`: the result of work that runs somewhere else — a
@@ -138,7 +145,7 @@ impl<T> Hash for Future<T> {
 }
 
 impl<T> Future<T> {
-    fn pending() -> Self {
+    fn pending(wait_check: Option<(WaitCheck, u64)>) -> Self {
         Future {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
@@ -149,6 +156,7 @@ impl<T> Future<T> {
                 }),
                 done: Condvar::new(),
                 outcome: OnceLock::new(),
+                wait_check,
             }),
         }
     }
@@ -254,6 +262,7 @@ impl<T> Future<T> {
     /// assert_eq!(fut.result().map(String::as_str), Ok("done"));
     /// ```
     pub fn result(&self) -> Result<&T, FutureError> {
+        self.check_wait(Wait::Forever)?;
         self.wait_done(Wait::Forever);
         self.outcome()
     }
@@ -271,6 +280,7 @@ impl<T> Future<T> {
     /// assert_eq!(fut.result_timeout(Duration::ZERO), Err(FutureError::Timeout));
     /// ```
     pub fn result_timeout(&self, timeout: Duration) -> Result<&T, FutureError> {
+        self.check_wait(Wait::timeout(timeout))?;
         self.wait_done(Wait::timeout(timeout));
         self.outcome()
     }
@@ -351,6 +361,7 @@ impl<T> Future<T> {
     where
         T: Clone,
     {
+        self.check_wait(Wait::Forever)?;
         self.wait_done(Wait::Forever);
         match Arc::try_unwrap(self.inner) {
             Ok(inner) => Self::take_outcome(inner),
@@ -389,6 +400,14 @@ impl<T> Future<T> {
             Some(Ok(value)) => Ok(value),
             Some(Err(err)) => Err(err.clone()),
             None => Err(FutureError::Timeout),
+        }
+    }
+
+    /// The future's [`WaitCheck`], asked when `wait` would block.
+    fn check_wait(&self, wait: Wait) -> Result<(), FutureError> {
+        match self.inner.wait_check {
+            Some((check, tag)) if !matches!(wait, Wait::Never) && !self.done() => check(tag),
+            _ => Ok(()),
         }
     }
 
@@ -539,7 +558,17 @@ impl<T> Promise<T> {
     /// ```
     #[allow(clippy::new_ret_no_self)]
     pub fn new() -> (Promise<T>, Future<T>) {
-        let future = Future::pending();
+        Promise::pair(None)
+    }
+
+    /// [`new`](Self::new), with a check asked (with `tag`) before each blocking wait.
+    #[allow(dead_code)] // the OpenCL executor's (native copy only)
+    pub(crate) fn with_wait_check(check: WaitCheck, tag: u64) -> (Promise<T>, Future<T>) {
+        Promise::pair(Some((check, tag)))
+    }
+
+    fn pair(wait_check: Option<(WaitCheck, u64)>) -> (Promise<T>, Future<T>) {
+        let future = Future::pending(wait_check);
         (
             Promise {
                 future: Some(future.clone()),
