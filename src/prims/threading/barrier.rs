@@ -1,7 +1,7 @@
 //! `threading.Barrier`: a fixed number of threads wait for each other, round after round.
 
 use super::Wait;
-use super::rt::{AtomicU64, Backoff, Condvar, Mutex, Ordering};
+use super::rt::{self, AtomicU64, Backoff, Condvar, Mutex, Ordering};
 use crate::error::{BrokenBarrierError, ValueError};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
@@ -35,6 +35,9 @@ struct State {
     count: usize,
     /// Rounds completed so far; a waiter is released when it moves past its own.
     generation: u64,
+    /// `rt::thread::current_id()` of the thread running the action during `Action`, else 0:
+    /// a `wait` from the action itself would wait for its own return.
+    action_thread: usize,
 }
 
 type Action = Box<dyn Fn() + Send + Sync + 'static>;
@@ -76,7 +79,8 @@ type Action = Box<dyn Fn() + Send + Sync + 'static>;
 /// * The action runs without the barrier's internal lock held, so it may call
 ///   [`n_waiting`](Barrier::n_waiting) or [`abort`](Barrier::abort). If it panics, the barrier
 ///   breaks, the others get [`BrokenBarrierError`] and the panic resumes in the thread that ran
-///   the action (BAR-12).
+///   the action (BAR-12). A [`wait`](Barrier::wait) from the action itself, which would wait for
+///   its own return (a deadlock in Python), panics so: the barrier breaks.
 pub struct Barrier {
     parties: usize,
     timeout: Option<Duration>,
@@ -160,7 +164,9 @@ impl Barrier {
     ///
     /// # Panics
     ///
-    /// Resumes the action's panic in the thread that ran it (BAR-12).
+    /// Resumes the action's panic in the thread that ran it (BAR-12). Panics when called from
+    /// the barrier's own action (which then panics, breaking the barrier) instead of waiting
+    /// for itself.
     ///
     /// # Examples
     ///
@@ -193,6 +199,12 @@ impl Barrier {
 
     fn wait_inner(&self, wait: Wait) -> Result<usize, BrokenBarrierError> {
         let mut state = self.state.lock();
+        if state.action_thread != 0 && state.action_thread == rt::thread::current_id() {
+            drop(state);
+            // The round cannot end before the action returns: a deadlock in Python, where the
+            // action holds the barrier's lock. A panic here breaks the barrier (BAR-12).
+            panic!("Barrier::wait called from the barrier's own action: it would wait for itself");
+        }
         // A full round still running its action, or a reset still letting its waiters out:
         // this thread belongs to the round after (BAR-14).
         while matches!(state.phase, Phase::Action | Phase::Resetting) {
@@ -241,9 +253,11 @@ impl Barrier {
     ) -> Result<usize, BrokenBarrierError> {
         if let Some(action) = &self.action {
             state.phase = Phase::Action;
+            state.action_thread = rt::thread::current_id();
             drop(state);
             let outcome = panic::catch_unwind(AssertUnwindSafe(action));
             state = self.state.lock();
+            state.action_thread = 0;
             if let Err(payload) = outcome {
                 // BAR-12: the others get BrokenBarrierError, this thread the action's panic.
                 state.phase = Phase::Broken;
@@ -496,6 +510,7 @@ impl BarrierBuilder {
                 phase: Phase::Filling,
                 count: 0,
                 generation: 0,
+                action_thread: 0,
             }),
             changed: Condvar::new(),
             completed: AtomicU64::new(0),

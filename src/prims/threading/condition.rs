@@ -666,6 +666,13 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     /// Python's `wait_for(predicate)`: waits until `predicate` is true, checking it first and
     /// after every wake-up (COND-9). The predicate receives the protected value.
     ///
+    /// # Panics
+    ///
+    /// A panic in `predicate` unwinds out of `wait_for` with the lock still held by this guard
+    /// (which releases it when it is dropped). If the panic follows a notification, the
+    /// notification is not lost with it: it passes to the next waiter, as if this thread had
+    /// not been waiting. (Python's exception consumes it.)
+    ///
     /// # Examples
     ///
     /// ```
@@ -712,17 +719,24 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
         mut predicate: impl FnMut(&mut L::Data) -> bool,
         wait: Wait,
     ) -> bool {
+        let mut woken = false;
         loop {
+            // A notified waiter holds a wake-up until its predicate has had its say; should
+            // the predicate panic, the wake-up passes to the next waiter (woken when the
+            // unwinding guard releases the lock) instead of dying with this one.
+            let pass_on = woken.then(|| PassOnWakeUp(&self.cond.waiters));
             // SAFETY: the guard proves the lock is held, and `&mut self` makes this the only
             // access through it.
             let ready = self
                 .cond
                 .lock
                 .cond_with_data(|p| predicate(unsafe { &mut *p }));
+            std::mem::forget(pass_on);
             if ready {
                 return true;
             }
-            if !self.wait_deadline(wait) {
+            woken = self.wait_deadline(wait);
+            if !woken {
                 // Timed out (or a zero timeout): the predicate's final say.
                 // SAFETY: as above.
                 return self
@@ -768,6 +782,17 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     /// ```
     pub fn notify_all(&self) {
         self.cond.waiters.notify(usize::MAX);
+    }
+}
+
+/// Armed while a notified waiter's predicate runs; dropped only when the predicate panics
+/// (it is forgotten otherwise). Runs with the user's lock still held, as `notify` requires.
+struct PassOnWakeUp<'a>(&'a WaitQueue);
+
+impl Drop for PassOnWakeUp<'_> {
+    #[cold]
+    fn drop(&mut self) {
+        self.0.notify(1);
     }
 }
 
