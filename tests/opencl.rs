@@ -25,6 +25,12 @@
 //!   made the generated reduction fail to build; the template's locals are now `gilfree_`
 //!   names, which parameters may not use.
 //!
+//! Issue 14's regressions: `read_after_a_failed_kernel_gives_the_kernels_error` (a failed
+//! kernel's output read back as `Ok`), `wait_from_a_done_callback_is_runtime_error` (a callback
+//! waiting for the device thread it runs on hung it); that safe code cannot build kernel source
+//! is the module docs' `compile_fail` doctests. Panics and re-entry in done callbacks are in
+//! `tests/faults/opencl.rs`.
+//!
 //! Left out, and why:
 //! * Timing of the device itself (`Run::device_time` beyond "no longer than the wall time"),
 //!   and kernel-cache speed: both depend on the driver and the machine's load.
@@ -2246,6 +2252,8 @@ fn read_after_a_failed_kernel_gives_the_kernels_error() {
     assert!(matches!(error, OpenClError::Cl { .. }), "{error:?}");
     assert_eq!(cl_err(read.result()), error, "a read of the failed output");
     assert_eq!(host(&src), [5; 128], "the failed kernel's const input");
+    let shown = format!("{dst:?}");
+    assert!(shown.contains("failed") && shown.contains("WORK_GROUP"), "{shown}");
 
     // Consumers fail with the same error, and pass it on to what they write.
     let sum = exec

@@ -68,8 +68,9 @@ pub enum OpenClError {
     },
     /// Python's `RuntimeError`: the executor was shut down.
     Shutdown,
-    /// Python's `RuntimeError`: a call that cannot work from where it was made, such as a
-    /// blocking build inside a done callback, which runs on the device thread itself.
+    /// Python's `RuntimeError`: a call that cannot work from where it was made: a blocking
+    /// build, or a wait for one of the executor's unfinished futures, inside a done callback,
+    /// which runs on the device thread itself (it would wait for itself).
     RuntimeError {
         /// What was wrong.
         message: String,

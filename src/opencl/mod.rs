@@ -48,6 +48,16 @@
 //! not overlap; a first build (`elementwise`, `reduction`, `program`) waits behind the work
 //! queued before it, while a second build of the same source is a lookup on the calling thread.
 //!
+//! Done callbacks ([`Future::add_done_callback`]) of the executor's futures run on the device
+//! thread, as a pool task's run on its worker. Work a callback only queues (`to_device`,
+//! `submit`, `to_host`, `write`, a build already made) runs after it returns; what would wait
+//! for the device thread there — a first build, or [`result`](Future::result),
+//! [`result_timeout`](Future::result_timeout), [`exception`](Future::exception) or
+//! [`into_result`](Future::into_result) of one of the executor's unfinished futures — would
+//! wait for itself, and is [`OpenClError::RuntimeError`] at once instead, as Python refuses a
+//! thread that joins itself. [`shutdown`](OpenClExecutor::shutdown) and the drop of the
+//! executor from a callback return without joining the thread they run on.
+//!
 //! # Choosing a device
 //!
 //! [`OpenClExecutor::new`] takes the first GPU, else an accelerator, else the CPU (POCL).
@@ -465,7 +475,7 @@ impl OpenClExecutor {
     ///
     /// # Safety
     ///
-    /// As [`elementwise`](Self::elementwise#safety), for the operation and the preamble.
+    /// As [`elementwise`](Self::elementwise), for the operation and the preamble.
     ///
     /// # Errors
     ///
@@ -535,7 +545,7 @@ impl OpenClExecutor {
     ///
     /// # Safety
     ///
-    /// As [`reduction`](Self::reduction#safety), for the expressions and the preamble.
+    /// As [`reduction`](Self::reduction), for the expressions and the preamble.
     ///
     /// # Errors
     ///
@@ -937,11 +947,15 @@ impl<T: Scalar> fmt::Debug for DeviceBuffer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "DeviceBuffer<{}>(len={}, device={:?})",
+            "DeviceBuffer<{}>(len={}, device={:?}",
             T::CL_NAME,
             self.inner.len,
             self.inner.shared.device.name
-        )
+        )?;
+        match &*self.inner.failed.lock() {
+            Some(err) => write!(f, ", failed: {err})"),
+            None => f.write_str(")"),
+        }
     }
 }
 
