@@ -435,3 +435,57 @@ fn set_maxsize_retires_an_overflowed_ring_in_order() {
         assert_eq!(q.try_iter().collect::<Vec<_>>(), [2, 3]);
     });
 }
+
+/// Issue 14, item 7 (Q-5, QS-3): an unbounded `Queue` whose ring (2 slots) has overflowed
+/// holds 2 in the ring and 3 in the overflow while its only consumer drains it with
+/// `get_nowait` and another thread shuts it down, which closes the ring and moves its items to
+/// the locked core. Whenever the ring closes under a pop — before it claims a slot, between the
+/// ring and the overflow, under the lock — the pop hands over to the locked core: every item
+/// comes out, in order, before the first error.
+#[test]
+fn get_nowait_racing_the_rings_closing_reports_every_item() {
+    check_bounded(2, || {
+        let q = Arc::new(Queue::new(0));
+        for n in 1..=3 {
+            q.put(n).unwrap(); // 1 and 2 in the ring, 3 in the overflow
+        }
+        assert_eq!(q.get_nowait(), Ok(1));
+        let closer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.shutdown(false))
+        };
+        let mut got = Vec::new();
+        let end = loop {
+            match q.get_nowait() {
+                Ok(n) => got.push(n),
+                Err(err) => break err,
+            }
+        };
+        closer.join().unwrap();
+        assert_eq!(got, [2, 3], "stopped early at {end:?}");
+        assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
+    });
+}
+
+/// Issue 14, items 7 and 9: `try_iter` and `qsize` race `set_maxsize` retiring an
+/// overflowed ring (2 in the ring, 1 in the overflow). Every reading of `qsize` before the
+/// drain is 3 — the ring's items are counted once, whether they are still in the ring, on
+/// their way, or in the locked core — and `try_iter` takes all three, in order.
+#[test]
+fn try_iter_and_qsize_racing_the_rings_closing_are_exact() {
+    check_bounded(2, || {
+        let q = Arc::new(Queue::new(0));
+        for n in 1..=3 {
+            q.put(n).unwrap();
+        }
+        let closer = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.set_maxsize(1))
+        };
+        assert_eq!(q.qsize(), 3);
+        assert_eq!(q.qsize(), 3);
+        assert_eq!(q.try_iter().collect::<Vec<_>>(), [1, 2, 3]);
+        closer.join().unwrap();
+        assert!(q.empty());
+    });
+}

@@ -722,8 +722,9 @@ kinds!(q10_set_maxsize);
 
 /// an item whose `Ord` panics leaves a PriorityQueue usable: the panic reaches the caller
 /// of `put`/`get` and nothing else; the lock is released, `qsize` and the task count stay
-/// right, a putter blocked on the full queue is woken by the `get` that panicked, a getter
-/// blocked later is woken by a put, and every item is dropped exactly once.
+/// right, no item is lost (the panicking put's item is queued, the panicking get's item stays
+/// queued: issue 14, item 6), a putter blocked on the full queue is woken by the next `get`, a
+/// getter blocked later is woken by a put, and every item is dropped exactly once.
 #[test]
 fn q11_panicking_ord_leaves_priority_queue_usable() {
     with_watchdog(|| {
@@ -762,24 +763,24 @@ fn q11_panicking_ord_leaves_priority_queue_usable() {
         assert_eq!(panics.load(SeqCst), 0);
         assert_eq!(
             drops.load(SeqCst),
-            1,
-            "the item taken out was not dropped once"
+            0,
+            "the get's item was dropped, not kept"
         );
+        assert_eq!(q.qsize(), 4, "the get's item stays queued");
+        assert!(q.full());
+        assert_blocked(&putter, "put on a queue that is still full");
+        let first = q.get().unwrap().id;
         for h in putter {
-            assert!(
-                join_within(h),
-                "the putter was not woken by the get that panicked"
-            );
+            assert!(join_within(h), "the putter was not woken by the next get");
         }
         assert_eq!(q.qsize(), 4);
         assert_eq!(q.unfinished_tasks(), 5, "a get changed the task count");
 
         // Everything left comes out (the heap order after a panic is not promised).
         let mut keys: Vec<u32> = q.try_iter().map(|t| t.id).collect();
+        keys.push(first);
         keys.sort_unstable();
-        keys.dedup();
-        assert_eq!(keys.len(), 4, "lost or duplicated items: {keys:?}");
-        assert!(keys.iter().all(|k| [1, 2, 3, 5, 8].contains(k)), "{keys:?}");
+        assert_eq!(keys, [1, 2, 3, 5, 8], "lost or duplicated items");
         assert!(q.empty());
         assert_eq!(drops.load(SeqCst), 5);
 
@@ -2010,5 +2011,134 @@ fn unbounded_ring_and_overflow_keep_one_producers_order() {
         }
         consumer.join().unwrap();
         assert!(q.empty());
+    });
+}
+
+/// Runs `round` until it has run `max` times or `budget` has passed (at least once): the
+/// races below need many tries, and a slow machine must not turn them into slow tests.
+fn rounds_within(max: u32, budget: Duration, mut round: impl FnMut(u32)) {
+    let start = Instant::now();
+    for n in 0..max {
+        if n > 0 && start.elapsed() > budget {
+            break;
+        }
+        round(n);
+    }
+}
+
+/// Fills an unbounded `Queue` so that its ring holds a few items and its overflow (the locked
+/// core) many: `1024 + overflow` puts, then gets until `in_ring` are left in the ring. Returns
+/// the queue and the items still queued, in order.
+fn overflowed_queue(in_ring: u32, overflow: u32) -> (Arc<Queue<u32>>, Vec<u32>) {
+    let q = Arc::new(Queue::new(0));
+    let total = 1024 + overflow;
+    for n in 0..total {
+        q.put_nowait(n).unwrap();
+    }
+    let taken = 1024 - in_ring;
+    for n in 0..taken {
+        assert_eq!(q.get_nowait(), Ok(n));
+    }
+    (q, (taken..total).collect())
+}
+
+/// Issue 14, item 7 (Q-5, QS-3, Q-10): on an unbounded `Queue` whose ring has overflowed,
+/// `get_nowait` and `try_iter` race the ring's retirement (`shutdown(false)` or
+/// `set_maxsize`). The only consumer must take every queued item, in order, before it sees
+/// `Empty` or `ShutDown`: a pop that finds the ring closed under it hands over to the locked
+/// core instead of reporting an empty queue.
+#[test]
+fn get_nowait_racing_retirement_never_reports_a_false_empty() {
+    with_watchdog(|| {
+        rounds_within(20_000, Duration::from_secs(3), |round| {
+            let (q, expected) = overflowed_queue(4, 64);
+            let go = Arc::new(AtomicBool::new(false));
+            let retirer = {
+                let (q, go) = (Arc::clone(&q), Arc::clone(&go));
+                thread::spawn(move || {
+                    while !go.load(SeqCst) {
+                        std::hint::spin_loop();
+                    }
+                    // Spread the retirement over the consumer's run, round by round.
+                    for _ in 0..(round % 64) * 16 {
+                        std::hint::spin_loop();
+                    }
+                    match round % 3 {
+                        0 => q.shutdown(false),
+                        1 => q.set_maxsize(100_000),
+                        _ => q.set_maxsize(1),
+                    }
+                })
+            };
+            go.store(true, SeqCst);
+            let (got, end): (Vec<u32>, _) = if round % 2 == 0 {
+                let mut got = Vec::new();
+                let end = loop {
+                    match q.get_nowait() {
+                        Ok(n) => got.push(n),
+                        Err(err) => break Some(err),
+                    }
+                };
+                (got, end)
+            } else {
+                (q.try_iter().collect(), None)
+            };
+            retirer.join().unwrap();
+            assert_eq!(
+                got.len(),
+                expected.len(),
+                "round {round}: the consumer stopped at {end:?} with {} items still queued",
+                q.qsize()
+            );
+            assert_eq!(got, expected, "round {round}: Q-1 order");
+        });
+    });
+}
+
+/// Issue 14, item 9: `qsize` stays exact while the ring of an overflowed unbounded
+/// `Queue` (or a bounded one) is retired under it by `set_maxsize` or `shutdown`. Nothing else
+/// puts or gets, so every reading must be the number queued: never more than was put, never
+/// less than is left.
+#[test]
+fn qsize_stays_exact_while_the_ring_retires() {
+    with_watchdog(|| {
+        rounds_within(2000, Duration::from_secs(2), |round| {
+            let (q, expected) = if round % 4 == 3 {
+                // A bounded ring, 700 of its 1,000 slots in use.
+                let q = Arc::new(Queue::new(1000));
+                for n in 0..700 {
+                    q.put_nowait(n).unwrap();
+                }
+                (q, (0..700).collect::<Vec<u32>>())
+            } else {
+                overflowed_queue(600 + round % 400, 32)
+            };
+            let n = expected.len();
+            let done = Arc::new(AtomicBool::new(false));
+            let retirer = {
+                let (q, done) = (Arc::clone(&q), Arc::clone(&done));
+                thread::spawn(move || {
+                    match round % 3 {
+                        0 => q.shutdown(false),
+                        1 => q.set_maxsize(100_000),
+                        _ => q.set_maxsize(1),
+                    }
+                    done.store(true, SeqCst);
+                })
+            };
+            let mut reads = 0u32;
+            loop {
+                let finished = done.load(SeqCst);
+                let size = q.qsize();
+                assert_eq!(size, n, "round {round}, read {reads}: qsize while retiring");
+                assert_eq!(q.empty(), n == 0);
+                reads += 1;
+                if finished {
+                    break;
+                }
+            }
+            retirer.join().unwrap();
+            assert_eq!(q.try_iter().collect::<Vec<_>>(), expected);
+        });
     });
 }

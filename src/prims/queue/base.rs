@@ -1,13 +1,13 @@
 //! The one core behind `Queue`, `LifoQueue` and `PriorityQueue` (and `SimpleQueue`).
 
 use super::super::Wait;
+use super::super::user_lock::UserLock;
 use super::ring::{Pop, Refused, Ring};
 use super::rt::{
-    self, AtomicUsize, Backoff, CachePadded, Condvar, Mutex, MutexGuard, Ordering, seqcst_pair,
+    self, AtomicBool, AtomicUsize, Backoff, CachePadded, Condvar, MutexGuard, Ordering, seqcst_pair,
 };
 use crate::error::{GetError, PutError, ShutDown, ValueError};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
@@ -17,6 +17,10 @@ mod sealed {
     // Public in a private module: nameable by `Order::Store`, implementable only here.
     #[allow(unreachable_pub)]
     pub trait Store<T>: Default {
+        /// Whether `push` and `pop` run user code (a `PriorityQueue` item's `Ord`): the queue
+        /// then marks them with `UserLock::run_user_code`, so that a re-entry panics.
+        const RUNS_USER_CODE: bool = false;
+        /// Never loses an item: one whose `push` or `pop` panicked (in user code) is stored.
         fn with_capacity(capacity: usize) -> Self;
         fn push(&mut self, item: T);
         /// Stores `item` as the next one out (FIFO: at the front). Only a FIFO queue has a
@@ -117,27 +121,71 @@ impl<T> Store<T> for LifoStore<T> {
     }
 }
 
+/// A binary min-heap on a `Vec`, moved by swaps only: a panicking `Ord` leaves every item in
+/// the vector (the order after a panic is not promised, the items are), where
+/// `std::collections::BinaryHeap::pop` would drop the item it took out.
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct PriorityStore<T>(BinaryHeap<Reverse<T>>);
+pub struct PriorityStore<T>(Vec<T>);
 
 impl<T: Ord> Default for PriorityStore<T> {
     fn default() -> Self {
-        PriorityStore(BinaryHeap::new())
+        PriorityStore(Vec::new())
+    }
+}
+
+impl<T: Ord> PriorityStore<T> {
+    /// Moves the item at `at` down within `heap` until neither child is smaller.
+    fn sift_down(heap: &mut [T], mut at: usize) {
+        loop {
+            let left = 2 * at + 1;
+            if left >= heap.len() {
+                return;
+            }
+            let right = left + 1;
+            let child = if right < heap.len() && heap[right] < heap[left] {
+                right
+            } else {
+                left
+            };
+            if heap[child] < heap[at] {
+                heap.swap(child, at);
+                at = child;
+            } else {
+                return;
+            }
+        }
     }
 }
 
 impl<T: Ord> Store<T> for PriorityStore<T> {
+    const RUNS_USER_CODE: bool = true;
     fn with_capacity(capacity: usize) -> Self {
-        PriorityStore(BinaryHeap::with_capacity(capacity))
+        PriorityStore(Vec::with_capacity(capacity))
     }
     #[inline]
     fn push(&mut self, item: T) {
-        self.0.push(Reverse(item))
+        let heap = &mut self.0;
+        heap.push(item);
+        let mut at = heap.len() - 1;
+        while at > 0 {
+            let parent = (at - 1) / 2;
+            if heap[at] < heap[parent] {
+                heap.swap(at, parent);
+                at = parent;
+            } else {
+                break;
+            }
+        }
     }
     #[inline]
     fn pop(&mut self) -> Option<T> {
-        self.0.pop().map(|Reverse(item)| item)
+        let last = self.0.len().checked_sub(1)?;
+        // The smallest goes last and stays in the vector until the rest is a heap again: a
+        // comparison that panics meanwhile leaves it queued.
+        self.0.swap(0, last);
+        Self::sift_down(&mut self.0[..last], 0);
+        self.0.pop()
     }
     #[inline]
     fn len(&self) -> usize {
@@ -222,12 +270,24 @@ pub type LifoQueue<T> = BaseQueue<T, Lifo>;
 /// assert_eq!(q.try_iter().collect::<Vec<_>>(), [111, 222, 333]); // Q-1
 /// ```
 ///
-/// # Panics in `Ord`
+/// # User code under the lock: `Ord`
+///
+/// The items' `Ord` runs under the queue's lock, in [`put`](BaseQueue::put) (and its
+/// `_timeout`/`_nowait` forms) and in [`get`](BaseQueue::get) (and its forms, `iter` and
+/// `try_iter`); no other method runs user code under it.
 ///
 /// A panicking comparison unwinds out of the `put` or `get` that called it and leaves the queue
-/// usable: the lock is released, sizes stay right and waiting threads are woken (Q-11). An item
-/// whose comparison panicked during `put` stays queued; one taken out by a `get` whose
-/// re-ordering panicked is dropped.
+/// usable: the lock is released, sizes and the task count stay right and waiting threads are
+/// woken (Q-11). No item is lost: the item of a `put` whose comparison panicked is queued (and
+/// counted, as a put); the item a `get` was taking out when its re-ordering panicked stays
+/// queued. The order of the items after such a panic is not promised.
+///
+/// A comparison that calls back into the same queue: [`qsize`](BaseQueue::qsize),
+/// [`empty`](BaseQueue::empty), [`unfinished_tasks`](BaseQueue::unfinished_tasks) and
+/// [`task_done`](BaseQueue::task_done) take no lock and answer; every other method needs the
+/// lock its own thread holds, so instead of deadlocking it panics with
+/// `RuntimeError: PriorityQueue re-entered from user code …`, which unwinds out of the `put`
+/// or `get` as above.
 pub type PriorityQueue<T> = BaseQueue<T, Priority>;
 
 /// The state behind the queue's lock.
@@ -324,9 +384,15 @@ pub struct BaseQueue<T, O: Order<T>> {
     /// go there too (so each producer's items stay in order), and gets take the ring's
     /// (older) items first.
     spills: bool,
-    state: Mutex<State<O::Store>>,
-    /// A copy of `items.len()`, written under the lock: `qsize`, `empty` and the spin before
-    /// sleeping read it without taking the lock. (The ring counts its own.)
+    /// Whether the ring's items have been moved to the locked core (set under the lock, after
+    /// `len` counts them): from then on `len` alone is the queue's size.
+    retired: AtomicBool,
+    /// A [`UserLock`]: a `PriorityQueue` item's `Ord` runs under it, and a re-entry from there
+    /// panics instead of deadlocking. The lock-free ring paths never run user code.
+    state: UserLock<State<O::Store>>,
+    /// A copy of `items.len()`, written under the lock (`Release`, see `qsize`): `qsize`,
+    /// `empty` and the spin before sleeping read it without taking the lock. (The ring counts
+    /// its own.)
     len: AtomicUsize,
     /// Python's `unfinished_tasks` is kept as two sums, so that a put onto the ring writes no
     /// counter at all: `unfinished = puts - settled`, where the puts are those of the locked
@@ -400,11 +466,15 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         BaseQueue {
             ring,
             spills: maxsize == 0,
-            state: Mutex::new(State {
-                items,
-                maxsize,
-                shutdown: false,
-            }),
+            retired: AtomicBool::new(false),
+            state: UserLock::new(
+                O::NAME,
+                State {
+                    items,
+                    maxsize,
+                    shutdown: false,
+                },
+            ),
             len: AtomicUsize::new(0),
             locked_puts: AtomicUsize::new(0),
             settled: CachePadded::new(AtomicUsize::new(0)),
@@ -531,11 +601,32 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[inline]
     pub fn qsize(&self) -> usize {
-        let locked = self.len.load(Ordering::Relaxed);
-        match self.open_ring() {
-            Some(ring) => ring.len() + locked,
-            None => locked,
+        match &self.ring {
+            Some(ring) if !self.retired.load(Ordering::Acquire) => {
+                // The locked core's count first: if it already counts the ring's items (read
+                // `Acquire`, it was stored after the ring closed), the ring reads as closed.
+                let locked = self.len.load(Ordering::Acquire);
+                match ring.open_len() {
+                    Some(in_ring) => in_ring + locked,
+                    None => self.qsize_retiring(),
+                }
+            }
+            _ => self.len.load(Ordering::Relaxed),
         }
+    }
+
+    /// `qsize` while the ring closes: its items are on their way to the locked core, counted
+    /// by neither exactly, until the retirement (which holds the lock) is over.
+    #[cold]
+    fn qsize_retiring(&self) -> usize {
+        let st = self.state.lock();
+        self.qsize_locked(&st)
+    }
+
+    /// `qsize` for a caller that holds the lock (a retirement is then over or not begun).
+    fn qsize_locked(&self, st: &State<O::Store>) -> usize {
+        let in_ring = self.ring.as_ref().and_then(Ring::open_len).unwrap_or(0);
+        in_ring + st.items.len()
     }
 
     /// Whether the queue holds no items (Q-2).
@@ -562,8 +653,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// ```
     #[doc(alias = "is_full")]
     pub fn full(&self) -> bool {
-        if let Some(ring) = self.open_ring() {
-            return !self.spills && ring.len() >= ring.capacity();
+        if let Some(ring) = &self.ring {
+            if let Some(in_ring) = ring.open_len() {
+                return !self.spills && in_ring >= ring.capacity();
+            }
         }
         let st = self.state.lock();
         !st.has_room()
@@ -752,7 +845,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                     let unfinished = puts.wrapping_sub(settled);
                     Some(settled.wrapping_add(n.min(unfinished)))
                 });
-            self.len.store(0, Ordering::Relaxed);
+            self.len.store(0, Ordering::Release);
             Some(items)
         } else {
             None
@@ -772,6 +865,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         if joiners {
             self.all_tasks_done.notify_all();
         }
+        // After the lock and the wake-ups: an item's `Drop` may use the queue, and one that
+        // panics finds the shutdown done (the store drops the others first, as a `Vec` does).
         drop(discarded);
     }
 
@@ -825,12 +920,6 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     // -----------------------------------------------------------------------------------------
     // The core: every public put and get goes through these.
 
-    /// The ring, while it is open (it may close at any moment; its operations then say so).
-    #[inline]
-    fn open_ring(&self) -> Option<&Ring<T>> {
-        self.ring.as_ref().filter(|ring| !ring.is_closed())
-    }
-
     /// Closes the ring and moves what it holds to the locked core, in order; `true` if this
     /// call closed it. Called with the lock held, so nobody sleeps or runs the locked core
     /// meanwhile. A lock-free get that claimed an item before the close finishes with it; no
@@ -844,7 +933,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         for item in older.into_iter().rev() {
             st.items.push_oldest(item);
         }
-        self.len.store(st.items.len(), Ordering::Relaxed);
+        self.len.store(st.items.len(), Ordering::Release);
+        self.retired.store(true, Ordering::Release);
         true
     }
 
@@ -883,7 +973,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     }
 
     fn put_inner(&self, mut item: T, mut wait: Wait) -> Result<(), PutError<T>> {
-        // Not `open_ring()`: the push finds out itself, from the tail it reads anyway.
+        // The push finds out itself whether the ring is closed, from the tail it reads anyway.
         if let Some(ring) = &self.ring {
             match self.ring_put(ring, item, &mut wait) {
                 Ringed::Done(result) => return result,
@@ -1016,14 +1106,12 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// Takes the oldest item of an unbounded queue, from its ring or else its overflow, if
     /// there is one. Under the lock, so that the puts that overflowed happened before: a ring
     /// item a put published before overflowing (which a lock-free look may not have seen yet)
-    /// is seen now, and taken first.
-    fn pop_overflow(&self, ring: &Ring<T>) -> Option<T> {
+    /// is seen now, and taken first. `Closed`: the ring was retired since the caller looked,
+    /// and the locked core holds every item (the caller must get from there: the overflow
+    /// alone is not the queue any more). Never `Pending`.
+    fn pop_overflow(&self, ring: &Ring<T>) -> Pop<T> {
         let mut st = self.state.lock();
-        match self.pop_locked(ring, &mut st) {
-            Pop::Item(item) => Some(item),
-            // Closed: the caller's next look at the ring says so, and the locked core takes over.
-            Pop::Empty | Pop::Pending | Pop::Closed => None,
-        }
+        self.pop_locked(ring, &mut st)
     }
 
     /// With the lock held: the ring's next item (a pending one waited out), or else the
@@ -1032,7 +1120,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         match self.pop_waking(ring, true) {
             Pop::Empty => match st.items.pop() {
                 Some(item) => {
-                    self.len.store(st.items.len(), Ordering::Relaxed);
+                    self.len.store(st.items.len(), Ordering::Release);
                     Pop::Item(item)
                 }
                 None => Pop::Empty,
@@ -1045,11 +1133,19 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// wakes one getter.
     #[inline]
     fn enqueue(&self, mut st: MutexGuard<'_, State<O::Store>>, item: T) {
+        // Counted before it is stored: a push whose `Ord` panics stores the item all the same
+        // (see `Store`), so the count is right either way.
         self.locked_puts.fetch_add(1, Ordering::SeqCst);
         // Only a PriorityQueue's push runs user code (`Ord`); the catch costs nothing when
         // nothing panics, and keeps the bookkeeping right when something does (Q-11).
-        let pushed = panic::catch_unwind(AssertUnwindSafe(|| st.items.push(item)));
-        self.len.store(st.items.len(), Ordering::Relaxed);
+        let pushed = panic::catch_unwind(AssertUnwindSafe(|| {
+            if <O::Store as Store<T>>::RUNS_USER_CODE {
+                self.state.run_user_code(|| st.items.push(item))
+            } else {
+                st.items.push(item)
+            }
+        }));
+        self.len.store(st.items.len(), Ordering::Release);
         let wake = self.getters.load(Ordering::Relaxed) > 0;
         drop(st);
         if wake {
@@ -1061,8 +1157,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     }
 
     pub(super) fn get_inner(&self, mut wait: Wait) -> Result<T, GetError> {
-        // Not `open_ring()`: a get must not read the producers' tail line unless the ring looks
-        // empty (the pop finds out then).
+        // The pop finds out whether the ring is closed: a get must not read the producers' tail
+        // line unless the ring looks empty.
         if let Some(ring) = &self.ring {
             if let Ringed::Done(result) = self.ring_get(ring, &mut wait) {
                 return result;
@@ -1090,6 +1186,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     fn ring_get(&self, ring: &Ring<T>, wait: &mut Wait) -> Ringed<Result<T, GetError>, ()> {
         let backoff = Backoff::new();
         loop {
+            // `Closed` (here and below): the ring was retired under this get. The retirement
+            // holds the lock until it has moved every item to the locked core, so the locked
+            // get, which takes the lock, finds them all there: never a false `Empty`.
             match self.pop_waking(ring, false) {
                 Pop::Item(item) => return Ringed::Done(Ok(item)),
                 Pop::Closed => return Ringed::Locked(()),
@@ -1097,8 +1196,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             }
             if self.len.load(Ordering::Relaxed) > 0 {
                 // An unbounded queue's overflow (the ring's items are older: see there).
-                if let Some(item) = self.pop_overflow(ring) {
-                    return Ringed::Done(Ok(item));
+                match self.pop_overflow(ring) {
+                    Pop::Item(item) => return Ringed::Done(Ok(item)),
+                    Pop::Closed => return Ringed::Locked(()),
+                    Pop::Empty | Pop::Pending => {}
                 }
             }
             let deadline = match *wait {
@@ -1173,17 +1274,34 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// Takes the next item from the locked core (the caller saw one) and wakes one putter.
     #[inline]
     fn dequeue(&self, mut st: MutexGuard<'_, State<O::Store>>) -> Option<T> {
-        let popped = panic::catch_unwind(AssertUnwindSafe(|| st.items.pop()));
-        self.len.store(st.items.len(), Ordering::Relaxed);
-        let wake = self.putters.load(Ordering::Relaxed) > 0;
-        drop(st);
-        if wake {
-            self.not_full.notify_one();
-        }
+        let popped = panic::catch_unwind(AssertUnwindSafe(|| {
+            if <O::Store as Store<T>>::RUNS_USER_CODE {
+                self.state.run_user_code(|| st.items.pop())
+            } else {
+                st.items.pop()
+            }
+        }));
+        self.len.store(st.items.len(), Ordering::Release);
         match popped {
-            Ok(item) => item,
-            // From the items' `Ord` (a PriorityQueue): back to the caller, the queue intact.
-            Err(payload) => panic::resume_unwind(payload),
+            Ok(item) => {
+                let wake = self.putters.load(Ordering::Relaxed) > 0;
+                drop(st);
+                if wake {
+                    self.not_full.notify_one();
+                }
+                item
+            }
+            Err(payload) => {
+                // From the items' `Ord` (a PriorityQueue): the item stays queued (see `Store`),
+                // so nobody gets room; a wake-up this getter was given passes on to the next
+                // getter. The panic goes back to the caller, the queue intact.
+                let wake = self.getters.load(Ordering::Relaxed) > 0 && st.items.len() > 0;
+                drop(st);
+                if wake {
+                    self.not_empty.notify_one();
+                }
+                panic::resume_unwind(payload)
+            }
         }
     }
 
@@ -1223,7 +1341,7 @@ impl<T, O: Order<T>> fmt::Debug for BaseQueue<T, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let st = self.state.lock();
         f.debug_struct(O::NAME)
-            .field("qsize", &self.qsize())
+            .field("qsize", &self.qsize_locked(&st))
             .field("maxsize", &st.maxsize)
             .field("unfinished_tasks", &self.unfinished_tasks())
             .field("shutdown", &st.shutdown)

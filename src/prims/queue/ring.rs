@@ -295,42 +295,56 @@ impl<T> Ring<T> {
         Some(values)
     }
 
-    /// Whether [`close_and_drain`](Self::close_and_drain) was called.
-    #[inline]
-    pub(super) fn is_closed(&self) -> bool {
-        self.tail.load(Ordering::Acquire) & self.closed_bit != 0
-    }
-
-    /// The number of values claimed for and not yet claimed from: a snapshot, exact when no
-    /// other thread is pushing or popping.
-    pub(super) fn len(&self) -> usize {
+    /// The number of values claimed for and not yet claimed from, while the ring is open: a
+    /// snapshot of the tail and the head at one instant (the tail read again after the head
+    /// has not moved), exact when no other thread is pushing or popping. `None` once the ring
+    /// is closed (also while `close_and_drain` is carrying its values away): its count then
+    /// belongs to the caller, which is moving them (see the queue's `qsize`).
+    pub(super) fn open_len(&self) -> Option<usize> {
         loop {
             let tail = self.tail.load(Ordering::SeqCst);
-            let head = self.head.load(Ordering::SeqCst);
-            // Consistent only if the tail did not move while the head was read.
-            if self.tail.load(Ordering::SeqCst) == tail {
-                let tail = tail & !self.closed_bit;
-                let mask = self.closed_bit - 1;
-                let (h, t) = (head & mask, tail & mask);
-                return if h < t {
-                    t - h
-                } else if h > t {
-                    self.slots.len() - h + t
-                } else if tail == head {
-                    0
-                } else {
-                    self.slots.len()
-                };
+            if tail & self.closed_bit != 0 {
+                return None;
             }
+            let head = self.head.load(Ordering::SeqCst);
+            // Consistent only if the tail did not move while the head was read. The head is
+            // closed only after the tail, so an open tail read after it means an open head.
+            if self.tail.load(Ordering::SeqCst) != tail {
+                continue;
+            }
+            debug_assert_eq!(head & self.closed_bit, 0);
+            let mask = self.closed_bit - 1;
+            let (h, t) = (head & mask, tail & mask);
+            return Some(if h < t {
+                t - h
+            } else if h > t {
+                self.slots.len() - h + t
+            } else if tail == head {
+                0
+            } else {
+                // Same index, another lap: full.
+                self.slots.len()
+            });
         }
     }
 }
 
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
+        /// Drops what is left when a value's `Drop` panicked, as the unwinding passes: every
+        /// value is dropped, as a `Vec` drops its elements (a second panic aborts, as there).
+        struct DropRest<'a, T>(&'a Ring<T>);
+        impl<T> Drop for DropRest<'_, T> {
+            fn drop(&mut self) {
+                while let Pop::Item(value) = self.0.try_pop() {
+                    drop(value);
+                }
+            }
+        }
         // `&mut self`: no push is in flight (nothing is `Pending`), so popping until empty
         // drops every value left.
-        while let Pop::Item(value) = self.try_pop() {
+        let rest = DropRest(self);
+        while let Pop::Item(value) = rest.0.try_pop() {
             drop(value);
         }
     }
