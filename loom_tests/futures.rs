@@ -6,7 +6,7 @@ use gilfree::__loom::futures::{Promise, ReturnWhen, ThreadPoolExecutor, as_compl
 use gilfree::__loom::model;
 use gilfree::FutureError;
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::thread;
 
 /// EXE-1, FUT-7: a task submitted to a one-worker pool hands its value to `result()`,
@@ -172,5 +172,58 @@ fn scope_returns_after_its_task() {
         });
         assert_eq!(hits.load(Ordering::SeqCst), 1);
         pool.shutdown(true, false);
+    });
+}
+
+/// Issue 14 (1): a scoped task cancelled while queued is dropped unrun by the worker that
+/// reaches it (or ran, if the worker got there first). Either way its closure — whose captures
+/// may borrow the scope's environment — is dropped before `scope` returns: the task's scope
+/// token is dropped after the task's work on every path. (With the token dropped first, loom
+/// finds the interleaving where `scope` returns and the flag is still unset.)
+#[test]
+fn scope_returns_after_a_cancelled_tasks_closure_is_dropped() {
+    struct SetOnDrop(Arc<AtomicBool>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    check_bounded(3, || {
+        let pool = ThreadPoolExecutor::new(1);
+        let dropped = Arc::new(AtomicBool::new(false));
+        pool.scope(|s| {
+            let captured = SetOnDrop(Arc::clone(&dropped));
+            let fut = s.submit(move || drop(captured));
+            fut.cancel();
+        });
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "scope returned before its task's closure was dropped"
+        );
+        pool.shutdown(true, false);
+    });
+}
+
+/// Issue 14 (8), EXE-12: two threads call `shutdown(wait = true)` while a task may still be
+/// running; each returns only once the task is done and the worker has exited, whichever of
+/// them joins it.
+#[test]
+fn every_concurrent_shutdown_waits_for_the_workers() {
+    check_bounded(2, || {
+        let pool = Arc::new(ThreadPoolExecutor::new(1));
+        let fut = pool.submit(|| 1);
+        let other = {
+            let (pool, fut) = (Arc::clone(&pool), fut.clone());
+            thread::spawn(move || {
+                pool.shutdown(true, false);
+                fut.done()
+            })
+        };
+        pool.shutdown(true, false);
+        assert!(fut.done(), "a shutdown returned before the task was done");
+        assert!(
+            other.join().unwrap(),
+            "a shutdown returned before the task was done"
+        );
     });
 }

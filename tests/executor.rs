@@ -1330,3 +1330,104 @@ fn scope_after_shutdown_and_with_cancelled_tasks_never_hangs() {
         assert_eq!(refused, Err(FutureError::Shutdown));
     });
 }
+
+/// Issue 14 (1): a scoped task cancelled while queued is dropped, unrun, by the worker that
+/// reaches it; its captures borrow the caller's heap, so they must be dropped before `scope`
+/// returns. Dropping them after (the token first) let the caller free the box while the
+/// captures' `Drop` still wrote to it: Miri reports the use-after-free, and natively the flag
+/// is still unset when `scope` returns. The `Drop` yields first, so an early return has the time
+/// to happen. Small enough for Miri.
+#[test]
+fn scope_drops_a_cancelled_tasks_captures_before_returning() {
+    struct SetOnDrop<'a>(&'a AtomicBool);
+    impl Drop for SetOnDrop<'_> {
+        fn drop(&mut self) {
+            for _ in 0..50 {
+                thread::yield_now();
+            }
+            self.0.store(true, SeqCst);
+        }
+    }
+    with_watchdog(|| {
+        let pool = ThreadPoolExecutor::new(1);
+        let dropped = Box::new(AtomicBool::new(false));
+        let gate = Event::new();
+        pool.scope(|s| {
+            let blocker = s.submit(|| hold(&gate));
+            let captured = SetOnDrop(&dropped);
+            let queued = s.submit(move || drop(captured));
+            poll_until("the blocker to run", || blocker.running());
+            assert!(queued.cancel());
+            gate.set();
+        });
+        let seen = dropped.load(SeqCst);
+        drop(dropped);
+        assert!(
+            seen,
+            "scope returned before the cancelled task's captures were dropped"
+        );
+    });
+}
+
+/// Issue 14 (8), EXE-12: two threads calling `shutdown(wait = true)` at once both return only
+/// once the running task is done and the worker has exited (the second used to return at once,
+/// finding the join list already taken by the first).
+#[test]
+fn exe12_every_concurrent_shutdown_waits() {
+    let pool = Arc::new(named_pool(1, "exe12both"));
+    let release = gate();
+    let rel = Arc::clone(&release);
+    let task = pool.submit(move || hold(&rel));
+    poll_until("the task to run", || task.running());
+    let shutdowns = start_blocked((0..2).map(|_| {
+        let (p, t) = (Arc::clone(&pool), task.clone());
+        move || {
+            p.shutdown(true, false);
+            t.done()
+        }
+    }));
+    assert_blocked(&shutdowns, "a shutdown(wait = true) with a task running");
+    release.set();
+    for h in shutdowns {
+        assert!(join_within(h), "shutdown returned before the task was done");
+    }
+    assert_eq!(pool_threads("exe12both"), Vec::<String>::new());
+}
+
+/// Issue 14 (8), EXE-12: `shutdown(wait = true)` from inside a task waits for the other
+/// workers but not for its own; two tasks doing so at once do not wait for each other; a
+/// shutdown from outside still waits for those tasks to end.
+#[test]
+fn exe12_shutdown_from_two_tasks_at_once_does_not_deadlock() {
+    with_watchdog(|| {
+        let pool = Arc::new(named_pool(3, "exe12inside"));
+        let (both_in, release) = (barrier(2), gate());
+        let slow = {
+            let rel = Arc::clone(&release);
+            pool.submit(move || hold(&rel))
+        };
+        let inside: Vec<_> = (0..2)
+            .map(|_| {
+                let (p, b, s) = (Arc::clone(&pool), Arc::clone(&both_in), slow.clone());
+                pool.submit(move || {
+                    b.wait().unwrap();
+                    p.shutdown(true, false);
+                    s.done()
+                })
+            })
+            .collect();
+        let p = Arc::clone(&pool);
+        let outside = start_blocked([move || p.shutdown(true, false)]);
+        assert_blocked(&outside, "shutdown(wait = true) with tasks running");
+        assert!(
+            inside.iter().all(|f| !f.done()),
+            "an inner shutdown did not wait"
+        );
+        release.set();
+        for f in &inside {
+            assert_eq!(f.result_timeout(DEADLINE), Ok(&true));
+        }
+        join_within(outside.into_iter().next().unwrap());
+        assert_eq!(pool_threads("exe12inside"), Vec::<String>::new());
+    });
+}

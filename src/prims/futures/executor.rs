@@ -3,7 +3,7 @@
 use super::super::Wait;
 use super::super::queue::Queue;
 use super::super::threading::Thread;
-use super::future::{Future, Promise};
+use super::future::{Future, Promise, report_panic};
 use super::rt::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::error::{FutureError, ValueError, panic_message};
 use std::collections::VecDeque;
@@ -11,56 +11,116 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
+use task::{Job, Task};
 
-/// One queued task, its value type erased.
-trait Job: Send {
-    /// Runs the task unless its future was cancelled; completes the future.
-    fn run(self: Box<Self>);
-    /// Cancels the future (shutdown with `cancel_futures`); `false` if it already started.
-    fn cancel(self: Box<Self>);
-    /// Completes the future with `error` (a broken pool).
-    fn fail(self: Box<Self>, error: FutureError);
-}
+/// A queued task, with the one drop order that is sound for a scoped task.
+///
+/// A scoped task's closure may borrow the scope's environment, and its value `T` may too; the
+/// task also holds a [`ScopeToken`], and [`ThreadPoolExecutor::scope`] returns once every token
+/// of its scope is dropped. So everything of the task that may borrow — the closure, its
+/// captures, the promise and through it the future's value — must be gone before its token
+/// is. This module makes that order structural: [`Task`]'s fields are private to it, `Task`
+/// implements `Drop` (so it cannot be taken apart by a move), and its work leaves it only
+/// through [`Task::with_work`], which consumes it while the `Task` — and so the token — is
+/// borrowed. Whatever path a task takes (it runs, is cancelled while queued, is cancelled by
+/// `shutdown(cancel_futures = true)`, is failed by a broken pool, is dropped with the pool's
+/// queue, or any of these panics, in the task or in a `Drop`), its token goes last.
+mod task {
+    use super::super::future::Promise;
+    use super::ScopeToken;
+    use crate::error::{FutureError, panic_message};
+    use std::panic::{self, AssertUnwindSafe};
 
-struct Task<F, T> {
-    f: F,
-    promise: Promise<T>,
-    /// For a scoped task: dropped last, once the task has run (or was cancelled or failed)
-    /// and its future is complete; the scope waits for that.
-    scope: Option<ScopeToken>,
-}
-
-impl<F, T> Job for Task<F, T>
-where
-    F: FnOnce() -> T + Send,
-    T: Send + Sync,
-{
-    fn run(self: Box<Self>) {
-        // `scope` is the last local to drop: after the future is complete.
-        let Task { f, promise, scope } = *self;
-        let _scope = scope;
-        if promise.set_running() != Ok(true) {
-            return; // cancelled while queued (EXE-14): never runs
-        }
-        // The task's panic is its exception (EXE-2); the worker lives on.
-        let _ = match panic::catch_unwind(AssertUnwindSafe(f)) {
-            Ok(value) => promise.set_result(value).map_err(drop),
-            Err(payload) => promise
-                .set_exception(FutureError::Panicked {
-                    message: panic_message(payload.as_ref()),
-                })
-                .map_err(drop),
-        };
+    /// One queued task, its value type erased.
+    pub(super) trait Job: Send {
+        /// Runs the task unless its future was cancelled; completes the future.
+        fn run(self: Box<Self>);
+        /// Cancels the future (shutdown with `cancel_futures`) and drops the task.
+        fn cancel(self: Box<Self>);
+        /// Completes the future with `error` (a broken pool) and drops the task.
+        fn fail(self: Box<Self>, error: FutureError);
     }
 
-    fn cancel(self: Box<Self>) {
-        if let Some(fut) = self.promise.future() {
-            fut.cancel();
+    /// What a task owns that may borrow the scope's environment.
+    struct Work<F, T> {
+        f: F,
+        promise: Promise<T>,
+    }
+
+    pub(super) struct Task<F, T> {
+        /// Declared first, so that even the drop glue drops it before `scope`.
+        work: Option<Work<F, T>>,
+        /// For a scoped task: counts it out of its scope when dropped.
+        scope: Option<ScopeToken>,
+    }
+
+    impl<F, T> Task<F, T> {
+        pub(super) fn new(f: F, promise: Promise<T>, scope: Option<ScopeToken>) -> Self {
+            Task {
+                work: Some(Work { f, promise }),
+                scope,
+            }
+        }
+
+        /// Hands the work to `consume` by value, while `self` (the token) stays borrowed: the
+        /// work is consumed or dropped inside `consume` — also when it unwinds — so before
+        /// this returns, and before the token can be dropped.
+        fn with_work(&mut self, consume: impl FnOnce(Work<F, T>)) {
+            if let Some(work) = self.work.take() {
+                consume(work);
+            }
         }
     }
 
-    fn fail(self: Box<Self>, error: FutureError) {
-        let _ = self.promise.set_exception(error);
+    impl<F, T> Drop for Task<F, T> {
+        fn drop(&mut self) {
+            // The work first (an unrun closure's captures, the promise). If its `Drop` panics,
+            // the drop glue still drops `scope` afterwards, while unwinding.
+            drop(self.work.take());
+            drop(self.scope.take());
+        }
+    }
+
+    impl<F, T> Job for Task<F, T>
+    where
+        F: FnOnce() -> T + Send,
+        T: Send + Sync,
+    {
+        fn run(mut self: Box<Self>) {
+            self.with_work(|Work { f, promise }| {
+                if promise.set_running() != Ok(true) {
+                    return; // cancelled while queued (EXE-14): never runs; dropped here
+                }
+                // The task's panic is its exception (EXE-2). Its captures are dropped at the
+                // end of the call, so a panic in their `Drop` is the task's exception too.
+                match panic::catch_unwind(AssertUnwindSafe(f)) {
+                    // The value drops here (inside the work) if nobody holds the future.
+                    Ok(value) => drop(promise.set_result(value)),
+                    Err(payload) => {
+                        let message = panic_message(payload.as_ref());
+                        drop(promise.set_exception(FutureError::Panicked { message }));
+                        // A payload whose `Drop` panics is the worker's to catch: the future
+                        // is complete by now.
+                        drop(payload);
+                    }
+                }
+            });
+        }
+
+        fn cancel(self: Box<Self>) {
+            if let Some(work) = &self.work {
+                if let Some(fut) = work.promise.future() {
+                    fut.cancel();
+                }
+            }
+        }
+
+        fn fail(mut self: Box<Self>, error: FutureError) {
+            self.with_work(|Work { f, promise }| {
+                drop(promise.set_exception(error));
+                drop(f);
+            });
+        }
     }
 }
 
@@ -68,15 +128,27 @@ where
 ///
 /// | field | meaning |
 /// |---|---|
-/// | `spawned` | worker threads started so far (never more than `max_workers`) |
+/// | `spawned` | worker threads started and not lost (never more than `max_workers`) |
+/// | `named` | worker threads started so far: the next one's number in its name |
 /// | `broken` | why the pool broke (an initializer panicked, EXE-18) |
 /// | `workers` | the started workers not joined yet |
+/// | `alive` | workers whose thread function has not returned yet |
+/// | `ids` | `rt::thread::current_id()` of the workers running now (a shutdown from a task) |
+/// | `waiting_inside` | workers whose task waits in `shutdown(wait = true)` of this pool |
+/// | `joining` | `shutdown` callers joining workers they took from `workers` |
 ///
 /// A submit takes this lock only to start a worker: the queue and `Shared::idle` do the rest.
+/// `Shared::exited` is notified when `alive`, `waiting_inside` or `joining` goes down, a worker
+/// waits inside, or the queued tasks are failed.
 struct State {
     spawned: usize,
+    named: usize,
     broken: Option<String>,
     workers: Vec<Thread<()>>,
+    alive: usize,
+    ids: Vec<usize>,
+    waiting_inside: usize,
+    joining: usize,
 }
 
 struct Shared {
@@ -85,6 +157,8 @@ struct Shared {
     /// instead of starting a thread (EXE-9).
     idle: AtomicUsize,
     state: Mutex<State>,
+    /// `shutdown(wait = true)` callers wait here for the workers to exit (see [`State`]).
+    exited: Condvar,
     max_workers: usize,
     prefix: String,
     initializer: Option<Box<dyn Fn() + Send + Sync>>,
@@ -95,8 +169,11 @@ struct Shared {
 ///
 /// Workers start lazily, one per submit until `max_workers` is reached, and only when no idle
 /// worker is waiting (EXE-9); an idle worker sleeps without using the CPU. A task's panic is
-/// caught and stored in its future, and the worker goes on (EXE-2). Dropping the pool shuts it
-/// down and waits for the submitted tasks (EXE-16).
+/// caught and stored in its future, and the worker goes on (EXE-2). A worker survives whatever
+/// a task does: a panic that nobody can receive — in the `Drop` of a result whose future was
+/// dropped, or of a cancelled task's captures — is reported on stderr, as Python reports an
+/// exception it cannot raise. Dropping the pool shuts it down and waits for the submitted tasks
+/// (EXE-16).
 ///
 /// # Examples
 ///
@@ -204,9 +281,15 @@ impl ThreadPoolExecutorBuilder {
                 idle: AtomicUsize::new(0),
                 state: Mutex::new(State {
                     spawned: 0,
+                    named: 0,
                     broken: None,
                     workers: Vec::new(),
+                    alive: 0,
+                    ids: Vec::new(),
+                    waiting_inside: 0,
+                    joining: 0,
                 }),
+                exited: Condvar::new(),
                 max_workers,
                 prefix,
                 initializer: self.initializer,
@@ -271,7 +354,9 @@ impl ThreadPoolExecutor {
         self.shared.max_workers
     }
 
-    /// How many worker threads it has started so far (they start lazily, EXE-9).
+    /// How many worker threads it has started so far (they start lazily, EXE-9). A worker
+    /// survives whatever its tasks do; should one ever be lost all the same, it is no longer
+    /// counted and another is started in its place.
     ///
     /// # Examples
     ///
@@ -305,11 +390,7 @@ impl ThreadPoolExecutor {
         T: Send + Sync + 'static,
     {
         let (promise, future) = Promise::new();
-        self.enqueue(Box::new(Task {
-            f,
-            promise,
-            scope: None,
-        }));
+        self.enqueue(Box::new(Task::new(f, promise, None)));
         future
     }
 
@@ -324,7 +405,8 @@ impl ThreadPoolExecutor {
                 },
                 None => FutureError::Shutdown,
             };
-            refused.into_inner().fail(error);
+            let job = refused.into_inner();
+            contain("a refused task", || job.fail(error));
             return;
         }
         // Python's `_adjust_thread_count`: an idle worker takes the new task…
@@ -335,8 +417,8 @@ impl ThreadPoolExecutor {
             .is_ok();
         if !took_idle {
             // … otherwise start one, up to `max_workers`.
-            let failed = self.start_worker(&mut self.shared.state.lock());
-            fail_all(failed);
+            let failed = start_worker(&self.shared, &mut self.shared.state.lock());
+            fail_all(&self.shared, failed);
         }
     }
 
@@ -382,36 +464,6 @@ impl ThreadPoolExecutor {
         match result {
             Ok(value) => value,
             Err(payload) => panic::resume_unwind(payload),
-        }
-    }
-
-    /// Starts a worker unless `max_workers` are running. Returns the tasks to fail if none
-    /// could be started (the caller fails them once the lock is released).
-    fn start_worker(&self, st: &mut State) -> Failed {
-        if st.spawned >= self.shared.max_workers {
-            return None;
-        }
-        let shared = Arc::clone(&self.shared);
-        let name = format!("{}_{}", self.shared.prefix, st.spawned);
-        // Daemon, so that `join_non_daemon_threads` never waits for an idle pool.
-        let spawned = Thread::builder()
-            .name(name)
-            .daemon(true)
-            .spawn(move || worker(&shared));
-        match spawned {
-            Ok(thread) => {
-                st.spawned += 1;
-                st.workers.push(thread);
-                None
-            }
-            Err(err) if st.spawned == 0 => {
-                // Nobody would ever run the queued tasks: fail them rather than hang.
-                let why = format!("cannot start a worker thread: {err}");
-                st.broken = Some(why.clone());
-                Some((take_queued(&self.shared), why))
-            }
-            // The running workers will get to the task.
-            Err(_) => None,
         }
     }
 
@@ -487,8 +539,14 @@ impl ThreadPoolExecutor {
     /// (EXE-11). With `cancel_futures`, the tasks that have not started are cancelled
     /// (EXE-14); the others still run. With `wait`, returns once every running and queued task
     /// is done and the workers have exited (EXE-12); without, returns at once and the workers
-    /// exit when the queue is empty (EXE-13). Calling it again is harmless; calling it with
-    /// `wait` from inside a task does not wait for that task's own worker.
+    /// exit when the queue is empty (EXE-13). Calling it again is harmless, and every caller
+    /// with `wait`, from however many threads at once, returns only once the workers have
+    /// exited. Called with `wait` from inside one of this pool's tasks (or a done-callback its
+    /// worker runs), it waits for the other workers but not for its own, nor for any other
+    /// worker whose task waits the same way: those would wait for each other for ever.
+    ///
+    /// A cancelled task is dropped in the calling thread; a panic in its `Drop` is reported on
+    /// stderr and cancels no fewer tasks.
     ///
     /// # Examples
     ///
@@ -499,6 +557,8 @@ impl ThreadPoolExecutor {
     /// assert!(futs.iter().all(|f| f.done())); // EXE-12
     /// ```
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        // Relies only on `try_iter` yielding every task queued before the queue shuts; a task
+        // it missed would still run, not be lost.
         let cancelled: Vec<_> = if cancel_futures {
             self.shared.jobs.try_iter().collect()
         } else {
@@ -506,25 +566,57 @@ impl ThreadPoolExecutor {
         };
         // Workers finish what is queued, then see ShutDown and exit; later submits are refused.
         self.shared.jobs.shutdown(false);
-        // Cancelling runs the futures' callbacks: no lock is held here.
+        // Cancelling runs the futures' callbacks and drops the tasks: no lock is held here, and
+        // a panic in a task's `Drop` cancels no less of the others.
         for job in cancelled {
-            job.cancel();
+            contain("a cancelled task", || job.cancel());
         }
-        if !wait {
-            return;
+        if wait {
+            self.wait_for_workers();
         }
-        // A submit whose task got in just before the queue shut may still start a worker for
-        // it: join until no worker is left.
+    }
+
+    /// `shutdown`'s wait (EXE-12): every caller returns only once the workers have exited and
+    /// been joined, whoever joins them. Called from one of this pool's own tasks, it waits for
+    /// every worker except the ones whose tasks wait here too (itself among them): waiting for
+    /// those would be waiting for ever.
+    fn wait_for_workers(&self) {
+        let shared = &self.shared;
+        let me = super::rt::thread::current_id();
+        let mut st = shared.state.lock();
+        let inside = st.ids.contains(&me);
+        if inside {
+            st.waiting_inside += 1;
+            shared.exited.notify_all();
+        }
         loop {
-            let workers = std::mem::take(&mut self.shared.state.lock().workers);
-            if workers.is_empty() {
-                break;
+            if inside {
+                if st.alive == st.waiting_inside {
+                    st.waiting_inside -= 1;
+                    shared.exited.notify_all();
+                    // The workers are left for an outside caller (or the pool's drop) to join:
+                    // this thread is one of them.
+                    return;
+                }
+            } else if st.alive == 0 && !st.workers.is_empty() {
+                // Every worker has returned from its thread function: the joins are short.
+                let workers = std::mem::take(&mut st.workers);
+                st.joining += 1;
+                drop(st);
+                for worker in workers {
+                    // Not this thread (it is no worker), and a worker catches all it runs.
+                    let _ = worker.join();
+                }
+                st = shared.state.lock();
+                st.joining -= 1;
+                shared.exited.notify_all();
+                continue;
+            } else if st.alive == 0 && st.joining == 0 && shared.jobs.empty() {
+                // A task still queued with no worker alive was put just before the queue shut,
+                // by a submit about to start a worker for it (or fail it): wait for that too.
+                return;
             }
-            for worker in workers {
-                // Workers catch every task's panic. The one error is a task shutting its own
-                // pool down: joining its own worker is refused (THR-7), not a deadlock.
-                let _ = worker.join();
-            }
+            shared.exited.wait(&mut st);
         }
     }
 }
@@ -562,23 +654,59 @@ impl fmt::Debug for ThreadPoolExecutor {
     }
 }
 
+/// Starts a worker unless `max_workers` are running. Returns the tasks to fail if none
+/// could be started (the caller fails them once the lock is released).
+fn start_worker(shared: &Arc<Shared>, st: &mut State) -> Failed {
+    if st.spawned >= shared.max_workers {
+        return None;
+    }
+    let name = format!("{}_{}", shared.prefix, st.named);
+    let for_worker = Arc::clone(shared);
+    // Daemon, so that `join_non_daemon_threads` never waits for an idle pool.
+    let spawned = Thread::builder()
+        .name(name)
+        .daemon(true)
+        .spawn(move || worker(&for_worker));
+    match spawned {
+        Ok(thread) => {
+            st.spawned += 1;
+            st.named += 1;
+            // Counted before the worker can run: it counts itself out under this lock.
+            st.alive += 1;
+            st.workers.push(thread);
+            None
+        }
+        Err(err) if st.spawned == 0 => {
+            // Nobody would ever run the queued tasks: fail them rather than hang.
+            let why = format!("cannot start a worker thread: {err}");
+            st.broken = Some(why.clone());
+            Some((take_queued(shared), why))
+        }
+        // The running workers will get to the task.
+        Err(_) => None,
+    }
+}
+
 /// A worker thread's life: the initializer, then tasks until the queue is shut down and
-/// drained.
-fn worker(shared: &Shared) {
+/// drained. Whatever a task does — panic, or panic in the `Drop` of its captures, its result
+/// or its panic's payload — is caught around the whole job, so the worker lives on (issue 14).
+fn worker(shared: &Arc<Shared>) {
+    let mut life = WorkerLife::begin(shared);
     if let Some(init) = &shared.initializer {
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(init)) {
             let why = format!(
                 "A thread initializer failed, the thread pool is not usable anymore: {}",
                 panic_message(payload.as_ref())
             );
-            eprintln!("Exception in initializer: {why}");
+            report_panic(format_args!("Exception in initializer"), payload);
             let mut st = shared.state.lock();
             if st.broken.is_none() {
                 st.broken = Some(why.clone());
             }
             let queued = take_queued(shared);
             drop(st);
-            fail_all(Some((queued, why)));
+            fail_all(shared, Some((queued, why)));
+            life.clean = true;
             return;
         }
     }
@@ -595,7 +723,62 @@ fn worker(shared: &Shared) {
                 }
             }
         };
-        job.run();
+        contain("a task", move || job.run());
+    }
+    life.clean = true;
+}
+
+/// A worker's presence in [`State`]: counted in when it starts, out when its thread function
+/// returns — or unwinds. A worker that unwinds (never from a task: those are contained) is
+/// lost: the pool stops counting it and starts another if tasks are queued, so none waits for
+/// a worker that is gone.
+struct WorkerLife<'a> {
+    shared: &'a Arc<Shared>,
+    id: usize,
+    /// Set when the worker ends normally.
+    clean: bool,
+}
+
+impl<'a> WorkerLife<'a> {
+    fn begin(shared: &'a Arc<Shared>) -> Self {
+        let id = super::rt::thread::current_id();
+        shared.state.lock().ids.push(id);
+        WorkerLife {
+            shared,
+            id,
+            clean: false,
+        }
+    }
+}
+
+impl Drop for WorkerLife<'_> {
+    fn drop(&mut self) {
+        let shared = self.shared;
+        let mut st = shared.state.lock();
+        st.alive -= 1;
+        st.ids.retain(|&id| id != self.id);
+        let mut failed = None;
+        if !self.clean {
+            st.spawned -= 1;
+            if !shared.jobs.empty() {
+                failed = start_worker(shared, &mut st);
+            }
+        }
+        drop(st);
+        shared.exited.notify_all();
+        fail_all(shared, failed);
+    }
+}
+
+/// Runs `f`, which ends a job (runs, cancels, fails or drops it), and contains any panic it
+/// lets out — from a `Drop` of user data after the job's future was completed, so nobody can
+/// receive it — by reporting it on stderr, as Python reports an exception it cannot raise.
+fn contain(what: &str, f: impl FnOnce()) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(f)) {
+        report_panic(
+            format_args!("Exception ignored in {what} of a thread pool"),
+            payload,
+        );
     }
 }
 
@@ -609,14 +792,17 @@ fn take_queued(shared: &Shared) -> Vec<Box<dyn Job>> {
 }
 
 /// Fails `failed`'s tasks with `BrokenExecutor`; called with no lock held (their futures'
-/// callbacks run here).
-fn fail_all(failed: Failed) {
+/// callbacks run here). Each one is contained: a panic in one task's `Drop` fails no fewer.
+fn fail_all(shared: &Shared, failed: Failed) {
     if let Some((jobs, why)) = failed {
         for job in jobs {
-            job.fail(FutureError::BrokenExecutor {
+            let error = FutureError::BrokenExecutor {
                 message: why.clone(),
-            });
+            };
+            contain("a failed task", || job.fail(error));
         }
+        // The queue is empty now: a shutdown may be waiting for that.
+        shared.exited.notify_all();
     }
 }
 
@@ -673,17 +859,23 @@ impl<'scope> Scope<'scope, '_> {
     {
         *self.state.pending.lock() += 1;
         let (promise, future) = Promise::new();
-        let job: Box<dyn Job + 'scope> = Box::new(Task {
-            f,
-            promise,
-            scope: Some(ScopeToken(Arc::clone(&self.state))),
-        });
-        // SAFETY: only the lifetime bound changes (same type, same layout). The job holds a
-        // `ScopeToken`, dropped only when the job itself is dropped — after it ran, or was
-        // cancelled or failed, and its future was completed — and `ThreadPoolExecutor::scope`
-        // does not return (nor unwind) before every token of its scope is dropped. So nothing
-        // the job borrows for `'scope` is used after `'scope` ends. The future's value `T`
-        // cannot outlive `'scope` either: the handle is typed with `T`.
+        let token = ScopeToken(Arc::clone(&self.state));
+        let job: Box<dyn Job + 'scope> = Box::new(Task::new(f, promise, Some(token)));
+        // SAFETY: only the lifetime bound changes (same type, same layout); what must hold is
+        // that nothing the job borrows for `'scope` is used after `'scope` ends.
+        // `ThreadPoolExecutor::scope` does not return (nor unwind) before every token of its
+        // scope is dropped, and the `task` module makes "the token drops last" structural:
+        // `Task`'s work (the closure with its captures, and the promise) leaves it only through
+        // `with_work`, which consumes it while the `Task` is borrowed, and `Task`'s `Drop`
+        // drops the work before the token, also when that drop panics (the drop glue then
+        // drops the token while unwinding). So on every path — run, cancelled while queued,
+        // cancelled by `shutdown(cancel_futures)`, failed, dropped with the queue, a panic in
+        // the task or in any `Drop` — the job's borrows end before its token does. The future's
+        // value `T: 'scope` lives in the future's shared state: the job's handle to it (in the
+        // promise) is part of the work, so it is gone before the token; every other handle is
+        // typed with `T`, so the borrow checker keeps it inside `'scope` (in the scope's
+        // closure, or in another scoped task, itself gone before its token); a done-callback
+        // is `'static`, so it can keep one only where `T` is `'static` too.
         let job: Box<dyn Job + 'static> =
             unsafe { std::mem::transmute::<Box<dyn Job + 'scope>, Box<dyn Job + 'static>>(job) };
         self.pool.enqueue(job);

@@ -3,8 +3,10 @@
 use super::super::Wait;
 use super::rt::{Arc, Backoff, Condvar, Mutex, OnceLock};
 use crate::error::{FutureError, InvalidStateError, RuntimeError};
+use std::any::Any;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
@@ -63,6 +65,18 @@ impl Waiter {
             }
         }
         std::mem::take(&mut *done)
+    }
+}
+
+/// Reports a panic that nobody can receive on stderr — as Python logs an exception it cannot
+/// raise (a done-callback's, FUT-11; one in `__del__`) — then drops its payload. Never panics:
+/// a failed write is ignored, and a payload whose own `Drop` panics is leaked (with that
+/// second panic's payload) rather than let loose on the thread that reports it.
+pub(crate) fn report_panic(context: fmt::Arguments<'_>, payload: Box<dyn Any + Send>) {
+    let message = crate::error::panic_message(payload.as_ref());
+    let _ = writeln!(std::io::stderr(), "{context}: {message}");
+    if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
     }
 }
 
@@ -480,10 +494,9 @@ impl<T> Future<T> {
         for callback in callbacks {
             if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| callback(self))) {
                 // Python logs "exception calling callback for <Future>" and goes on (FUT-11).
-                eprintln!(
-                    "exception calling callback for {:?}: {}",
-                    self,
-                    crate::error::panic_message(payload.as_ref())
+                report_panic(
+                    format_args!("exception calling callback for {self:?}"),
+                    payload,
                 );
             }
         }
