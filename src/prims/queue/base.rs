@@ -369,6 +369,19 @@ impl<S> State<S> {
 /// `Empty` if it does not finish within a short spin, even when later puts have already
 /// returned (their items are queued behind it, in order).
 ///
+/// # User code: `Ord` and `Drop`
+///
+/// The only user code a queue runs under its lock is a [`PriorityQueue`] item's `Ord`, in the
+/// `put` and `get` families (`put`, `put_timeout`, `put_nowait`, `get`, `get_timeout`,
+/// `get_nowait`, `iter`, `try_iter`); see [`PriorityQueue`] for what a panicking or
+/// re-entering comparison does. The ring (`Queue`, `SimpleQueue`) runs none.
+///
+/// Items' `Drop` never runs under the lock: [`shutdown(true)`](Self::shutdown) drops the
+/// items it discards after it has released the lock and finished the shutdown, and dropping
+/// the queue drops what it holds. A `Drop` that panics there does not stop the others from
+/// being dropped (as in a `Vec`, a second panic aborts), and the panic then continues to the
+/// caller.
+///
 /// # Differences from Python
 ///
 /// * A negative timeout cannot be written as a `Duration`, so Python's `ValueError` for one
@@ -492,6 +505,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// Returns `Err(ShutDown(item))` once the queue is shut down, also while waiting (QS-2,
     /// QS-7): the item is not added, and comes back.
     ///
+    /// User code under the lock: a `PriorityQueue` item's `Ord`, here and in `put_timeout` and
+    /// `put_nowait` (see "User code" above).
+    ///
     /// # Examples
     ///
     /// ```
@@ -542,6 +558,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// After a [`shutdown`](Self::shutdown) it still returns what is left, then
     /// `Err(ShutDown)` at once, without waiting (QS-3). Waiting getters wake on shutdown (QS-6).
     ///
+    /// User code under the lock: a `PriorityQueue` item's `Ord`, here and in `get_timeout`,
+    /// `get_nowait`, `iter` and `try_iter` (see "User code" above).
+    ///
     /// # Examples
     ///
     /// ```
@@ -591,6 +610,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     }
 
     /// The number of queued items (Q-2). Another thread may change it at any moment.
+    ///
+    /// Takes no lock, except for the moment when `set_maxsize` or `shutdown` moves the ring's
+    /// items to the locked core (see "Storage"): it then waits for the move, rather than count
+    /// those items twice or not at all.
     ///
     /// # Examples
     ///
@@ -812,7 +835,8 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     ///
     /// A later plain shutdown changes nothing; an immediate one after a plain one drains.
     /// There is no way back (QS-1). The dropped items' destructors run after the queue's lock
-    /// is released, so they may use the queue.
+    /// is released and the shutdown is complete (counts, wake-ups), so they may use the queue;
+    /// if one panics, the others are still dropped and the panic then leaves `shutdown`.
     ///
     /// # Examples
     ///
