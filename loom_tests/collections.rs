@@ -81,3 +81,61 @@ fn snapshot_racing_clear_is_all_or_nothing() {
         assert!(set.is_empty());
     });
 }
+
+/// An item whose `Drop` panics when its id is 1 (unless already unwinding).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Bomb(u32);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.0 == 1 && !std::thread::panicking() {
+            panic!("Drop failed");
+        }
+    }
+}
+
+/// DQ-16, issue 14 item 6: `clear` drops its items after releasing the lock, so a panicking
+/// `Drop` cannot leave it held or half-done. Under loom a panic while the lock is held would
+/// poison it and the next `lock` would fail, so this model also checks *where* the drop runs.
+/// A concurrent `append` lands wholly before the clear (and is cleared) or after it (and stays).
+#[test]
+fn clear_with_a_panicking_drop_racing_append() {
+    model(|| {
+        let dq = Arc::new(Deque::new());
+        dq.extend([Bomb(0), Bomb(1)]);
+        let appender = {
+            let dq = Arc::clone(&dq);
+            thread::spawn(move || {
+                dq.append(Bomb(2));
+            })
+        };
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dq.clear()));
+        assert!(caught.is_err(), "Bomb(1)'s drop panics");
+        appender.join().unwrap();
+        let left = dq.take_all();
+        assert!(left.is_empty() || left == [Bomb(2)], "{left:?}");
+    });
+}
+
+/// SET-11, issue 14 item 6: `retain` drops the items it rejects after releasing the shard
+/// locks (loom would report a poisoned lock otherwise), and a panicking `Drop` cuts no shard
+/// short; a concurrent reader sees each shard before or after, never a broken one.
+#[test]
+fn retain_with_a_panicking_drop_racing_a_reader() {
+    model(|| {
+        let set = Arc::new(two_shard_set());
+        set.extend((0..4).map(Bomb));
+        let reader = {
+            let set = Arc::clone(&set);
+            thread::spawn(move || set.len())
+        };
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            set.retain(|b| b.0 % 2 == 0)
+        }));
+        assert!(caught.is_err(), "Bomb(1)'s drop panics");
+        let seen = reader.join().unwrap();
+        assert!((2..=4).contains(&seen), "{seen}");
+        assert_eq!(set.len(), 2);
+        assert!(set.contains(&Bomb(0)) && set.contains(&Bomb(2)));
+    });
+}

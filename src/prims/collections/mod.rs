@@ -11,6 +11,13 @@
 //! Every method takes `&self`, so a `Deque` or `Set` is shared between threads with an `Arc`
 //! (or a scoped borrow) and needs no lock around it. Python's free-threaded build gives its
 //! `deque` and `set` the same per-operation atomicity.
+//!
+//! User code — an item's `Drop`, `Hash`, `Eq`, `Clone`, `Debug`, a closure, an iterator — never
+//! hangs them and never breaks an invariant when it panics: `Drop` and `Hash` run with the
+//! collection unlocked, and user code that must run under the lock (comparisons, clones,
+//! `with_items`/`retain` closures) panics with `RuntimeError: … re-entered from user code` if it
+//! calls back into the same collection, where Python raises `RuntimeError: deque mutated during
+//! iteration`. Each method's docs say which ("# Re-entry").
 
 use super::rt;
 

@@ -244,19 +244,19 @@ impl<T, S> Set<T, S> {
     /// # Re-entry and panics
     ///
     /// `f` runs under a shard's lock: using this set from it panics with
-    /// `RuntimeError: Set re-entered …`. The items it rejects are dropped after the shard is
-    /// unlocked, so their `Drop` may use the set. If `f` panics, the items it rejected so far
-    /// are gone (and dropped), the others stay.
+    /// `RuntimeError: Set re-entered …`. The items it rejects are dropped once every shard is
+    /// done and unlocked, so their `Drop` may use the set, and one that panics cuts nothing
+    /// short. If `f` panics, the items it rejected so far are gone (and dropped), the others
+    /// stay.
     pub fn retain(&self, mut f: impl FnMut(&T) -> bool) {
         self.forbid_reentry();
+        // Before the guards: dropped after them, on return and on unwind.
+        let mut rejected = Vec::new();
         for shard in self.shards.iter() {
-            // Before the guard: dropped after it, on return and on unwind.
-            let mut rejected = Vec::new();
             let mut table = shard.lock();
             self.user_code(|| rejected.extend(table.extract_if(|(_, item)| !f(item))));
-            drop(table);
-            drop_all(rejected);
         }
+        drop_all(rejected);
     }
 
     /// Removes and returns some item; `None` when empty (SET-5).
