@@ -2253,7 +2253,10 @@ fn read_after_a_failed_kernel_gives_the_kernels_error() {
     assert_eq!(cl_err(read.result()), error, "a read of the failed output");
     assert_eq!(host(&src), [5; 128], "the failed kernel's const input");
     let shown = format!("{dst:?}");
-    assert!(shown.contains("failed") && shown.contains("WORK_GROUP"), "{shown}");
+    assert!(
+        shown.contains("failed") && shown.contains("WORK_GROUP"),
+        "{shown}"
+    );
 
     // Consumers fail with the same error, and pass it on to what they write.
     let sum = exec
@@ -2319,4 +2322,68 @@ fn wait_from_a_done_callback_is_runtime_error() {
         assert_eq!(pending.into_result(), Ok(vec![1, 2, 3]));
         drop(exec);
     });
+}
+
+/// Issue 14, item 10: `futures::wait` and `as_completed` inside a done callback, on futures of
+/// the callback's own executor, would wait for the device thread itself. They have no error to
+/// return, so they panic with the RuntimeError (the callback runner reports it) instead of
+/// hanging; with a zero timeout they only look.
+#[test]
+fn wait_and_as_completed_from_a_done_callback_refuse() {
+    with_watchdog(|| {
+        let Some(exec) = executor() else { return };
+        let buf = dev(&exec, &[4i32, 5]);
+        let (tx, rx) = mpsc::channel();
+        let tx = std::sync::Mutex::new(tx);
+        on_device_callback(&exec, move || {
+            let pending = buf.to_host();
+            let message = |caught: std::thread::Result<()>| match caught {
+                Ok(()) => String::from("returned"),
+                Err(payload) => gilfree_panic_text(payload.as_ref()),
+            };
+            let waited = message(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                || {
+                    gilfree::futures::wait(
+                        [&pending],
+                        None,
+                        gilfree::futures::ReturnWhen::AllCompleted,
+                    );
+                },
+            )));
+            let iterated = message(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                || {
+                    for f in gilfree::futures::as_completed([&pending], None) {
+                        let _ = f;
+                    }
+                },
+            )));
+            let (_, looked) = gilfree::futures::wait(
+                [&pending],
+                Some(Duration::ZERO),
+                gilfree::futures::ReturnWhen::AllCompleted,
+            );
+            let looked = looked.len();
+            let _ = tx.lock().unwrap().send((waited, iterated, looked, pending));
+        });
+        let (waited, iterated, looked, pending) = rx
+            .recv_timeout(DEADLINE)
+            .expect("wait or as_completed inside a done callback blocked the device thread");
+        for text in [waited, iterated] {
+            assert!(
+                text.contains("device thread"),
+                "expected the refusal, got {text:?}"
+            );
+        }
+        assert_eq!(looked, 1, "a zero-timeout wait only looks");
+        assert_eq!(pending.into_result(), Ok(vec![4, 5]));
+        drop(exec);
+    });
+}
+
+fn gilfree_panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
 }

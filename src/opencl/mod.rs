@@ -391,8 +391,13 @@ impl OpenClExecutor {
                 drop(found);
                 while let Ok(job) = jobs.recv() {
                     // A panic inside a driver call loses only its own job: the job's promise
-                    // drops and its future reports BrokenExecutor.
-                    let _ = catch_unwind(AssertUnwindSafe(|| job(&mut state)));
+                    // drops and its future reports BrokenExecutor. The payload is dropped
+                    // under a catch too: one whose own `Drop` panics must not end the thread.
+                    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job(&mut state))) {
+                        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+                            std::mem::forget(again);
+                        }
+                    }
                 }
             })
             .map_err(|e| OpenClError::RuntimeError {

@@ -418,7 +418,7 @@ impl<T> Future<T> {
     }
 
     /// The future's [`WaitCheck`], asked when `wait` would block.
-    fn check_wait(&self, wait: Wait) -> Result<(), FutureError> {
+    pub(crate) fn check_wait(&self, wait: Wait) -> Result<(), FutureError> {
         match self.inner.wait_check {
             Some((check, tag)) if !matches!(wait, Wait::Never) && !self.done() => check(tag),
             _ => Ok(()),

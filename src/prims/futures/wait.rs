@@ -3,7 +3,7 @@
 use super::super::Wait;
 use super::future::{Future, Waiter};
 use super::rt::Arc;
-use crate::error::TimeoutError;
+use crate::error::{FutureError, TimeoutError};
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::time::Duration;
@@ -31,6 +31,9 @@ mod sealed {
         fn failed(&self) -> bool;
         fn register(&self, link: &Link, index: usize) -> bool;
         fn unregister(&self, link: &Link);
+        /// `Err` when the calling thread must not block for this future (it would wait for
+        /// itself: an OpenCL future's done callback, on the device thread).
+        fn check_wait(&self) -> Result<(), crate::error::FutureError>;
     }
 
     /// Object-safe, cloneable [`Watch`], for [`FutureHandle`](super::FutureHandle).
@@ -64,6 +67,9 @@ impl<T> Watch for Future<T> {
     fn unregister(&self, link: &Link) {
         Future::unregister(self, &link.0)
     }
+    fn check_wait(&self) -> Result<(), FutureError> {
+        Future::check_wait(self, Wait::Forever)
+    }
 }
 
 impl<W: Watch + ?Sized> Watch for &W {
@@ -81,6 +87,9 @@ impl<W: Watch + ?Sized> Watch for &W {
     }
     fn unregister(&self, link: &Link) {
         (**self).unregister(link)
+    }
+    fn check_wait(&self) -> Result<(), FutureError> {
+        (**self).check_wait()
     }
 }
 
@@ -155,6 +164,9 @@ impl Watch for FutureHandle {
     fn unregister(&self, link: &Link) {
         self.0.unregister(link)
     }
+    fn check_wait(&self) -> Result<(), FutureError> {
+        self.0.check_wait()
+    }
 }
 
 impl Clone for FutureHandle {
@@ -210,6 +222,12 @@ fn distinct<F: Waitable>(fs: impl IntoIterator<Item = F>) -> Vec<F> {
 /// A cancelled future counts as done, as Python documents (WAIT-7: CPython's own `wait` can
 /// hang on futures cancelled by `shutdown(cancel_futures=True)`; this one cannot).
 ///
+/// # Panics
+///
+/// With `RuntimeError`'s message when it would block inside a done callback of an OpenCL
+/// future for another future of the same executor: the callback runs on the executor's device
+/// thread, which that future needs, so the wait could never end. A zero timeout only looks.
+///
 /// # Examples
 ///
 /// ```
@@ -241,6 +259,7 @@ pub fn wait<F: Waitable>(
     let mut done = fs.iter().filter(|f| f.done()).count();
     let mut failed = fs.iter().any(|f| f.failed());
     if !satisfied(done, failed) && !matches!(wait, Wait::Never) {
+        refuse_waiting_for_self(fs.iter(), wait);
         let link = Link(Arc::new(Waiter::new()));
         // Count what is done by now: registering reports the ones done meanwhile.
         done = 0;
@@ -266,6 +285,21 @@ pub fn wait<F: Waitable>(
     fs.into_iter().partition(|f| f.done())
 }
 
+/// Panics with the refusal when blocking for one of `fs` would mean waiting for the calling
+/// thread itself (a done callback of an OpenCL future, on its executor's device thread, waiting
+/// for another future of that executor): that wait could never end. `wait` and `as_completed`
+/// have no error to return it in, and Python raises `RuntimeError` for such a wait.
+fn refuse_waiting_for_self<'a, F: Waitable + 'a>(fs: impl Iterator<Item = &'a F>, wait: Wait) {
+    if matches!(wait, Wait::Never) {
+        return;
+    }
+    for f in fs {
+        if let Err(refused) = f.check_wait() {
+            panic!("{refused}");
+        }
+    }
+}
+
 /// Python's `concurrent.futures.as_completed`: an iterator over `fs` that yields each
 /// distinct future once as it is done — those already done first, in input order, then the
 /// rest in the order they finish (ASC-1, ASC-2, ASC-5). Cancelled futures count as done.
@@ -273,6 +307,11 @@ pub fn wait<F: Waitable>(
 /// With a `timeout` (measured from this call), once it passes with futures unfinished the
 /// iterator yields `Err(TimeoutError)` with Python's message, `"2 (of 4) futures unfinished"`,
 /// and then ends (ASC-3, ASC-4). A future that has been yielded is no longer held (ASC-6).
+///
+/// # Panics
+///
+/// As [`wait`]: `next()` panics with `RuntimeError`'s message where it would block for the
+/// calling thread itself (an OpenCL future's done callback waiting for its own executor).
 ///
 /// # Examples
 ///
@@ -339,6 +378,7 @@ impl<F: Waitable> Iterator for AsCompleted<F> {
             if self.unfinished == 0 || self.timed_out {
                 return None;
             }
+            refuse_waiting_for_self(self.pending.iter().flatten(), self.wait);
             let reported = self.link.0.take(self.wait);
             if reported.is_empty() {
                 self.timed_out = true;
