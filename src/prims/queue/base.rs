@@ -17,9 +17,14 @@ mod sealed {
     // Public in a private module: nameable by `Order::Store`, implementable only here.
     #[allow(unreachable_pub)]
     pub trait Store<T>: Default {
-        /// Whether `push` and `pop` run user code (a `PriorityQueue` item's `Ord`): the queue
-        /// then marks them with `UserLock::run_user_code`, so that a re-entry panics.
-        const RUNS_USER_CODE: bool = false;
+        /// Whether the next `push` (`pushing`) or `pop` runs user code (a `PriorityQueue`
+        /// item's `Ord`): the queue then marks it with `UserLock::run_user_code`, so that a
+        /// re-entry panics. (A heap of one or two items compares nothing on the way out.)
+        #[inline]
+        fn runs_user_code(&self, pushing: bool) -> bool {
+            let _ = pushing;
+            false
+        }
         /// Never loses an item: one whose `push` or `pop` panicked (in user code) is stored.
         fn with_capacity(capacity: usize) -> Self;
         fn push(&mut self, item: T);
@@ -159,7 +164,10 @@ impl<T: Ord> PriorityStore<T> {
 }
 
 impl<T: Ord> Store<T> for PriorityStore<T> {
-    const RUNS_USER_CODE: bool = true;
+    #[inline]
+    fn runs_user_code(&self, pushing: bool) -> bool {
+        self.0.len() >= if pushing { 1 } else { 3 }
+    }
     fn with_capacity(capacity: usize) -> Self {
         PriorityStore(Vec::with_capacity(capacity))
     }
@@ -283,11 +291,11 @@ pub type LifoQueue<T> = BaseQueue<T, Lifo>;
 /// queued. The order of the items after such a panic is not promised.
 ///
 /// A comparison that calls back into the same queue: [`qsize`](BaseQueue::qsize),
-/// [`empty`](BaseQueue::empty), [`unfinished_tasks`](BaseQueue::unfinished_tasks) and
-/// [`task_done`](BaseQueue::task_done) take no lock and answer; every other method needs the
-/// lock its own thread holds, so instead of deadlocking it panics with
-/// `RuntimeError: PriorityQueue re-entered from user code …`, which unwinds out of the `put`
-/// or `get` as above.
+/// [`empty`](BaseQueue::empty) and [`unfinished_tasks`](BaseQueue::unfinished_tasks) take no
+/// lock and answer (as does [`task_done`](BaseQueue::task_done), unless it releases a
+/// `join`); every other method needs the lock its own thread holds, so instead of deadlocking
+/// it panics with `RuntimeError: PriorityQueue re-entered from user code …`, which unwinds out
+/// of the `put` or `get` as above.
 pub type PriorityQueue<T> = BaseQueue<T, Priority>;
 
 /// The state behind the queue's lock.
@@ -1163,7 +1171,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         // Only a PriorityQueue's push runs user code (`Ord`); the catch costs nothing when
         // nothing panics, and keeps the bookkeeping right when something does.
         let pushed = panic::catch_unwind(AssertUnwindSafe(|| {
-            if <O::Store as Store<T>>::RUNS_USER_CODE {
+            if st.items.runs_user_code(true) {
                 self.state.run_user_code(|| st.items.push(item))
             } else {
                 st.items.push(item)
@@ -1299,7 +1307,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     #[inline]
     fn dequeue(&self, mut st: MutexGuard<'_, State<O::Store>>) -> Option<T> {
         let popped = panic::catch_unwind(AssertUnwindSafe(|| {
-            if <O::Store as Store<T>>::RUNS_USER_CODE {
+            if st.items.runs_user_code(false) {
                 self.state.run_user_code(|| st.items.pop())
             } else {
                 st.items.pop()
