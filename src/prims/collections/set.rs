@@ -331,29 +331,41 @@ fn drop_all<T>(items: impl IntoIterator<Item = T>) {
     }
 }
 
-/// Whether `table` holds an item equal to `value`, of hash `hash` (the stored hash is compared
-/// first, so `Eq` runs only on a full-hash match). Runs user code: `Eq`.
-#[inline]
-fn find_in<T, Q>(table: &HashTable<(u64, T)>, hash: u64, value: &Q) -> bool
-where
-    T: Borrow<Q>,
-    Q: Eq + ?Sized,
-{
-    table
-        .find(hash, |(h, item)| *h == hash && item.borrow() == value)
-        .is_some()
-}
+impl<T, S> Set<T, S> {
+    /// Whether `item` equals `value`, both of hash `hash`: `T::eq`, user code, marked as such
+    /// only when it runs (the full stored hash is compared first, so a miss costs no mark).
+    #[inline]
+    fn matches<Q>(&self, hash: u64, (h, item): &(u64, T), value: &Q) -> bool
+    where
+        T: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        *h == hash && self.user_code(|| item.borrow() == value)
+    }
 
-/// Removes the item equal to `value`, of hash `hash`, from `table`. Runs user code: `Eq`.
-#[inline]
-fn remove_from<T, Q>(table: &mut HashTable<(u64, T)>, hash: u64, value: &Q) -> Option<T>
-where
-    T: Borrow<Q>,
-    Q: Eq + ?Sized,
-{
-    match table.find_entry(hash, |(h, item)| *h == hash && item.borrow() == value) {
-        Ok(entry) => Some(entry.remove().0.1),
-        Err(_) => None,
+    /// Whether `table` holds an item equal to `value`, of hash `hash`.
+    #[inline]
+    fn find_in<Q>(&self, table: &HashTable<(u64, T)>, hash: u64, value: &Q) -> bool
+    where
+        T: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        table
+            .find(hash, |entry| self.matches(hash, entry, value))
+            .is_some()
+    }
+
+    /// Removes the item equal to `value`, of hash `hash`, from `table`.
+    #[inline]
+    fn remove_from<Q>(&self, table: &mut HashTable<(u64, T)>, hash: u64, value: &Q) -> Option<T>
+    where
+        T: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        match table.find_entry(hash, |entry| self.matches(hash, entry, value)) {
+            Ok(entry) => Some(entry.remove().0.1),
+            Err(_) => None,
+        }
     }
 }
 
@@ -417,7 +429,7 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
         // comparison panics.
         let hash = self.hash_of(&value);
         let mut table = self.lock_shard(hash);
-        if self.user_code(|| find_in(&table, hash, &value)) {
+        if self.find_in(&table, hash, &value) {
             drop(table);
             drop(value);
             return false;
@@ -448,7 +460,7 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
     {
         let hash = self.hash_of(value);
         let table = self.lock_shard(hash);
-        self.user_code(|| find_in(&table, hash, value))
+        self.find_in(&table, hash, value)
     }
 
     /// Removes `value` and returns the item that was stored; `Err(KeyError)` carrying the key
@@ -516,7 +528,7 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
     {
         let hash = self.hash_of(value);
         let mut table = self.lock_shard(hash);
-        self.user_code(|| remove_from(&mut table, hash, value))
+        self.remove_from(&mut table, hash, value)
     }
 
     /// Adds every item of `iter` (Python's `update` with one argument). The iterator runs
@@ -657,7 +669,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
             for slot in &mut theirs {
                 let Some((hash, x)) = slot else { continue };
                 let table = &mut tables[self.shard_index(*hash)];
-                if !find_in(table, *hash, &*x) {
+                if !self.find_in(table, *hash, &*x) {
                     let (hash, x) = slot.take().expect("checked above");
                     insert_new(table, hash, x);
                 }
@@ -696,7 +708,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         let mut tables = self.lock_all();
         self.user_code(|| {
             for table in tables.iter_mut() {
-                removed.extend(table.extract_if(|(hash, x)| !find_in(&theirs, *hash, &*x)));
+                removed.extend(table.extract_if(|(hash, x)| !self.find_in(&theirs, *hash, &*x)));
             }
         });
         drop(tables);
@@ -726,7 +738,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         self.user_code(|| {
             for (hash, x) in theirs.iter().flatten() {
                 let table = &mut tables[self.shard_index(*hash)];
-                removed.extend(remove_from(table, *hash, x));
+                removed.extend(self.remove_from(table, *hash, x));
             }
         });
         drop(tables);
@@ -760,7 +772,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
             for slot in &mut theirs {
                 let Some((hash, x)) = slot else { continue };
                 let table = &mut tables[self.shard_index(*hash)];
-                match remove_from(table, *hash, &*x) {
+                match self.remove_from(table, *hash, &*x) {
                     Some(old) => removed.push(old),
                     None => {
                         let (hash, x) = slot.take().expect("checked above");
