@@ -6,7 +6,7 @@
 //! Run it under Miri with weak-memory emulation (on by default) over several seeds:
 //!
 //! ```text
-//! MIRIFLAGS="-Zmiri-many-seeds=0..4" cargo +nightly miri test --test miri
+//! MIRIFLAGS="-Zmiri-many-seeds=0..8 -Zmiri-permissive-provenance" cargo +nightly miri test --test miri
 //! ```
 //!
 //! It also runs as an ordinary test target (`cargo test --test miri`), where it is fast.
@@ -350,6 +350,45 @@ fn scope_drops_a_cancelled_task_before_returning() {
         // `borrowed` is freed here; the cancelled closure must already be gone.
     }
     assert_eq!(dropped.load(SeqCst), 6);
+}
+
+/// The same, with captures whose `Drop` reads the borrowed data and then panics, on a task
+/// cancelled while queued and on one that ran: the worker contains the panics, and the scope
+/// still returns only after both drops.
+#[test]
+fn scope_waits_for_drops_that_panic() {
+    struct PanicsOnDrop<'a>(&'a Vec<usize>, &'a AtomicUsize);
+    impl Drop for PanicsOnDrop<'_> {
+        fn drop(&mut self) {
+            self.1.fetch_add(self.0.iter().sum::<usize>(), SeqCst);
+            panic!("a capture's Drop panics");
+        }
+    }
+    let pool = ThreadPoolExecutor::new(1);
+    let dropped = AtomicUsize::new(0);
+    {
+        let borrowed = vec![10, 20];
+        let gate = Event::new();
+        pool.scope(|s| {
+            let gate = &gate;
+            let ran = PanicsOnDrop(&borrowed, &dropped);
+            let first = s.submit(move || {
+                let _keep = &ran;
+                gate.wait();
+            });
+            let cancelled = PanicsOnDrop(&borrowed, &dropped);
+            let queued = s.submit(move || {
+                let _keep = &cancelled;
+            });
+            assert!(queued.cancel(), "the task is still queued");
+            gate.set();
+            // The panic in the ran task's captures is that task's exception.
+            assert!(first.result().is_err());
+        });
+    }
+    assert_eq!(dropped.load(SeqCst), 60);
+    // The worker survived both panics.
+    assert_eq!(*pool.submit(|| 5).result().unwrap(), 5);
 }
 
 /// Deque and Set: the locked collections under a few threads.
