@@ -26,36 +26,137 @@
 //! code that waits for *another* thread which needs the lock is a deadlock this cannot see.
 
 use super::rt::{self, Mutex, MutexGuard};
-use std::cell::RefCell;
+use std::cell::Cell;
 
-rt::thread_local! {
-    /// Addresses of the [`UserLock`]s whose holder (this thread) is running user code.
-    // Not `const { .. }`: loom's `thread_local!` (edition 2018) does not take it.
-    #[allow(clippy::missing_const_for_thread_local)]
-    static IN_USER_CODE: RefCell<Vec<usize>> = RefCell::new(Vec::new());
+/// How many marks a thread records: user code nested deeper than this (user code under one
+/// lock calling a collection that runs user code under another, and so on) goes unrecorded
+/// beyond it — a re-entry there deadlocks as before, and nothing else changes.
+const MAX_MARKS: usize = 8;
+
+/// This thread's marks: the addresses of the [`UserLock`]s whose holder (this thread) is
+/// running user code, innermost last. Plain cells, so reading them is a few loads: every
+/// method of a `Set` reads them ([`UserLock::forbid_reentry`]).
+struct Marks {
+    /// Marks pushed and not yet popped (may exceed [`MAX_MARKS`]; only that many are kept).
+    depth: Cell<usize>,
+    addrs: [Cell<usize>; MAX_MARKS],
+}
+
+impl Marks {
+    const fn new() -> Self {
+        Marks {
+            depth: Cell::new(0),
+            addrs: [const { Cell::new(0) }; MAX_MARKS],
+        }
+    }
+
+    fn holds(&self, addr: usize) -> bool {
+        let kept = self.depth.get().min(MAX_MARKS);
+        self.addrs[..kept].iter().any(|a| a.get() == addr)
+    }
+
+    fn push(&self, addr: usize) {
+        let depth = self.depth.get();
+        if let Some(slot) = self.addrs.get(depth) {
+            slot.set(addr);
+        }
+        self.depth.set(depth + 1);
+    }
+
+    fn pop(&self) {
+        self.depth.set(self.depth.get() - 1);
+    }
+}
+
+rt::thread_local_const! {
+    static IN_USER_CODE: Marks = Marks::new();
+}
+
+/// The identity that user code is marked with: a re-entry check for one object.
+///
+/// [`UserLock`] holds one for its mutex. An object guarded by several locks (the `Set`'s
+/// shards, read-write locks) holds one for itself: it runs its user code through
+/// [`run_user_code`](Self::run_user_code) and calls [`forbid`](Self::forbid) at the entry of
+/// every method, which catches a re-entry that would take *another* of its locks — no
+/// self-deadlock by itself, but a break of the object's lock order that can deadlock against a
+/// second thread. Its address is its identity: it is not zero-sized, and the object is
+/// borrowed (so not moved) while a mark is set.
+pub(crate) struct Reentry {
+    /// Named in the panic message: the Python class of the object (`"Deque"`).
+    name: &'static str,
+}
+
+impl Reentry {
+    pub(crate) fn new(name: &'static str) -> Self {
+        Reentry { name }
+    }
+
+    fn addr(&self) -> usize {
+        self as *const Self as usize
+    }
+
+    /// Whether this thread is running user code marked with this identity.
+    #[inline]
+    fn is_marked(&self) -> bool {
+        let me = self.addr();
+        // During thread-local teardown (under loom) the marks may be gone: none are kept then.
+        IN_USER_CODE
+            .try_with(|marks| marks.holds(me))
+            .unwrap_or(false)
+    }
+
+    /// Panics, with `RuntimeError`'s message, when the calling thread is running user code
+    /// marked with this identity; otherwise does nothing.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn forbid(&self) {
+        if self.is_marked() {
+            self.reentered();
+        }
+    }
+
+    #[cold]
+    #[track_caller]
+    fn reentered(&self) -> ! {
+        panic!(
+            "RuntimeError: {name} re-entered from user code run under its lock (an item's \
+             PartialEq, Ord, Hash, Clone or Drop, or a closure, called back into the same \
+             {name}); this would deadlock",
+            name = self.name
+        );
+    }
+
+    /// Runs `f`, user code, marked with this identity: a re-entry from `f` panics instead of
+    /// deadlocking. The mark is removed however `f` ends, a panic included.
+    #[inline]
+    pub(crate) fn run_user_code<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _mark = Mark::push(self.addr());
+        f()
+    }
+}
+
+impl std::fmt::Debug for Reentry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reentry").field("name", &self.name).finish()
+    }
 }
 
 /// A mutex whose holder may run user code; re-entry from that code panics instead of hanging.
 pub(crate) struct UserLock<T> {
     inner: Mutex<T>,
-    /// Named in the panic message: the Python class of the object (`"Deque"`).
-    name: &'static str,
+    reentry: Reentry,
 }
 
 impl<T> UserLock<T> {
     pub(crate) fn new(name: &'static str, value: T) -> Self {
         UserLock {
             inner: Mutex::new(value),
-            name,
+            reentry: Reentry::new(name),
         }
     }
 
     pub(crate) fn into_inner(self) -> T {
         self.inner.into_inner()
-    }
-
-    fn addr(&self) -> usize {
-        self as *const Self as usize
     }
 
     /// Takes the lock.
@@ -74,85 +175,48 @@ impl<T> UserLock<T> {
 
     #[cold]
     fn lock_slow(&self) -> MutexGuard<'_, T> {
-        if self.is_held_in_user_code() {
-            self.reentered();
-        }
+        self.reentry.forbid();
         self.inner.lock()
     }
 
-    #[cold]
-    #[track_caller]
-    fn reentered(&self) -> ! {
-        panic!(
-            "RuntimeError: {name} re-entered from user code run under its lock (an item's \
-             PartialEq, Ord, Hash, Clone or Drop, or a closure, called back into the same \
-             {name}); this would deadlock",
-            name = self.name
-        );
-    }
-
-    /// Panics, with the message of a re-entering [`lock`](Self::lock), when the calling thread
-    /// is running user code under this lock; otherwise does nothing.
-    ///
-    /// For an object guarded by several locks (the `Set`'s shards), which marks its user code
-    /// with one of them as its identity: calling this at the entry of every method catches a
-    /// re-entry that would take *another* of its locks — no self-deadlock by itself, but one
-    /// that breaks the object's lock order and can deadlock against a second thread.
-    #[inline]
-    pub(crate) fn forbid_reentry(&self) {
-        if self.is_held_in_user_code() {
-            self.reentered();
-        }
-    }
-
     /// Whether this thread is running user code under this lock.
+    #[cfg(test)]
     fn is_held_in_user_code(&self) -> bool {
-        let me = self.addr();
-        // During thread-local teardown the list is gone: nothing is recorded then.
-        IN_USER_CODE
-            .try_with(|held| held.borrow().contains(&me))
-            .unwrap_or(false)
+        self.reentry.is_marked()
     }
 
     /// Runs `f`, user code, while the caller holds this lock: a re-entry from `f` panics
     /// instead of deadlocking. The mark is removed however `f` ends, a panic included.
     #[inline]
     pub(crate) fn run_user_code<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _mark = Mark::push(self.addr());
-        f()
+        self.reentry.run_user_code(f)
     }
 }
 
-impl<T: std::fmt::Debug> std::fmt::Debug for UserLock<T> {
+impl<T> std::fmt::Debug for UserLock<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserLock")
-            .field("name", &self.name)
+            .field("name", &self.reentry.name)
             .finish_non_exhaustive()
     }
 }
 
-/// One entry on this thread's list, removed when dropped (on unwind too).
-struct Mark(Option<usize>);
+/// One entry on this thread's marks, removed when dropped (on unwind too). Marks are scoped
+/// values, so they are dropped in the reverse order of their pushes: the stack stays exact.
+struct Mark(bool);
 
 impl Mark {
+    #[inline]
     fn push(addr: usize) -> Mark {
-        let pushed = IN_USER_CODE
-            .try_with(|held| held.borrow_mut().push(addr))
-            .is_ok();
-        Mark(pushed.then_some(addr))
+        Mark(IN_USER_CODE.try_with(|marks| marks.push(addr)).is_ok())
     }
 }
 
 impl Drop for Mark {
+    #[inline]
     fn drop(&mut self) {
-        if let Some(addr) = self.0 {
-            let _ = IN_USER_CODE.try_with(|held| {
-                let mut held = held.borrow_mut();
-                // Marks nest, so this one is the last entry for `addr`.
-                if let Some(at) = held.iter().rposition(|&a| a == addr) {
-                    held.remove(at);
-                }
-            });
+        if self.0 {
+            let _ = IN_USER_CODE.try_with(Marks::pop);
         }
     }
 }
@@ -179,6 +243,38 @@ mod tests {
             // that does not hold it.
             assert_eq!(*lock.lock(), 0);
             assert!(!lock.is_held_in_user_code());
+        });
+    }
+
+    #[test]
+    fn reentry_through_another_lock_is_found_and_marks_unwind() {
+        rt::model(|| {
+            let a = UserLock::new("Deque", 1_u32);
+            let b = UserLock::new("Set", 2_u32);
+            let _ga = a.lock();
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                a.run_user_code(|| {
+                    let _gb = b.lock();
+                    b.run_user_code(|| drop(a.lock()))
+                })
+            }));
+            assert!(caught.is_err(), "a -> b -> a must panic");
+            assert!(!a.is_held_in_user_code() && !b.is_held_in_user_code());
+            // Deeper than the marks kept: no false positive, and the stack unwinds exactly.
+            let locks: Vec<_> = (0..MAX_MARKS + 2)
+                .map(|i| UserLock::new("Deque", i))
+                .collect();
+            fn nest(locks: &[UserLock<usize>], depth: usize) -> usize {
+                match locks.split_first() {
+                    None => depth,
+                    Some((first, rest)) => {
+                        let _g = first.lock();
+                        first.run_user_code(|| nest(rest, depth + 1))
+                    }
+                }
+            }
+            assert_eq!(nest(&locks, 0), MAX_MARKS + 2);
+            assert!(locks.iter().all(|l| !l.is_held_in_user_code()));
         });
     }
 

@@ -380,3 +380,14 @@ pub(crate) use global;
 
 /// loom's thread-locals: dropped when the model thread ends.
 pub(crate) use loom::thread_local;
+
+/// The native `thread_local_const!` on loom's thread-locals (which take no `const` block).
+macro_rules! thread_local_const {
+    ($(#[$meta:meta])* static $name:ident: $ty:ty = $init:expr;) => {
+        loom::thread_local! {
+            $(#[$meta])*
+            static $name: $ty = $init;
+        }
+    };
+}
+pub(crate) use thread_local_const;

@@ -537,6 +537,20 @@ pub(crate) use global;
 /// Thread-local storage (std's; loom's under loom, dropped when the model thread ends).
 pub(crate) use std::thread_local;
 
+/// `rt::thread_local_const! { static NAME: Type = init; }`: a thread-local whose initial value
+/// is a constant expression. Natively std's `const` form, read without a lazy-initialisation
+/// check (for a type without `Drop`, one load); under loom, loom's thread-local, which takes
+/// no `const` block.
+macro_rules! thread_local_const {
+    ($(#[$meta:meta])* static $name:ident: $ty:ty = $init:expr;) => {
+        std::thread_local! {
+            $(#[$meta])*
+            static $name: $ty = const { $init };
+        }
+    };
+}
+pub(crate) use thread_local_const;
+
 /// Converts a timeout into a deadline; `None` means "wait forever" (also when `now + d` does
 /// not fit in an `Instant`, e.g. `Duration::MAX`).
 #[inline]

@@ -1,7 +1,7 @@
 //! A thread-safe hash set, sharded so that threads working on different items do not contend.
 
-use super::super::user_lock::UserLock;
-use super::rt::{CachePadded, MutexGuard};
+use super::super::user_lock::Reentry;
+use super::rt::{CachePadded, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::error::KeyError;
 use hashbrown::HashTable;
 use std::borrow::Borrow;
@@ -71,16 +71,19 @@ use std::hash::{BuildHasher, Hash};
 /// * **Dropping the set** drops every item even when some `Drop` panics, then the panic
 ///   continues, as for a `Vec`.
 pub struct Set<T, S = RandomState> {
-    /// Each entry is `(hash, item)`. The first shard's lock is also the set's identity for
-    /// re-entry: user code under any shard is marked with it, and every method checks it.
+    /// Each entry is `(hash, item)`.
     shards: Box<[Shard<T>]>,
+    /// The set's identity for re-entry: user code under any shard is marked with it, and
+    /// every method checks it first.
+    reentry: Reentry,
     /// `log2(shards.len())`.
     shard_bits: u32,
     hasher: S,
 }
 
-/// One shard: its `(hash, item)` entries behind a lock on a cache line of its own.
-type Shard<T> = CachePadded<UserLock<HashTable<(u64, T)>>>;
+/// One shard: its `(hash, item)` entries behind a reader-writer lock on a cache line of its
+/// own (lookups, most of a set's traffic, share it).
+type Shard<T> = CachePadded<RwLock<HashTable<(u64, T)>>>;
 
 /// The default shard count: four per CPU (a power of two, 4 to 64), so that two threads rarely
 /// meet on one shard.
@@ -152,8 +155,9 @@ impl<T, S> Set<T, S> {
         let shards = shards.max(1).next_power_of_two();
         Set {
             shards: (0..shards)
-                .map(|_| CachePadded::new(UserLock::new("Set", HashTable::new())))
+                .map(|_| CachePadded::new(RwLock::new(HashTable::new())))
                 .collect(),
+            reentry: Reentry::new("Set"),
             shard_bits: shards.trailing_zeros(),
             hasher,
         }
@@ -163,20 +167,27 @@ impl<T, S> Set<T, S> {
     /// type's docs): every public method that locks calls this first.
     #[inline]
     fn forbid_reentry(&self) {
-        self.shards[0].forbid_reentry();
+        self.reentry.forbid();
     }
 
     /// Runs `f`, user code, while the caller holds some of the shards: a use of this set
     /// from `f` panics in [`forbid_reentry`](Self::forbid_reentry).
     #[inline]
     fn user_code<R>(&self, f: impl FnOnce() -> R) -> R {
-        self.shards[0].run_user_code(f)
+        self.reentry.run_user_code(f)
     }
 
-    /// Every shard locked, in index order (the one order every whole-set operation uses).
-    fn lock_all(&self) -> Vec<MutexGuard<'_, HashTable<(u64, T)>>> {
+    /// Every shard write-locked, in index order (the one order every whole-set operation
+    /// uses, reading or writing).
+    fn lock_all(&self) -> Vec<RwLockWriteGuard<'_, HashTable<(u64, T)>>> {
         self.forbid_reentry();
-        self.shards.iter().map(|shard| shard.lock()).collect()
+        self.shards.iter().map(|shard| shard.write()).collect()
+    }
+
+    /// Every shard read-locked, in index order: a snapshot of one moment.
+    fn read_all(&self) -> Vec<RwLockReadGuard<'_, HashTable<(u64, T)>>> {
+        self.forbid_reentry();
+        self.shards.iter().map(|shard| shard.read()).collect()
     }
 
     /// The number of items (SET-1).
@@ -192,7 +203,7 @@ impl<T, S> Set<T, S> {
     ///
     /// Runs no user code.
     pub fn len(&self) -> usize {
-        self.lock_all().iter().map(|table| table.len()).sum()
+        self.read_all().iter().map(|table| table.len()).sum()
     }
 
     /// Whether the set is empty.
@@ -203,7 +214,7 @@ impl<T, S> Set<T, S> {
     /// assert!(gilfree::Set::<u8>::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.lock_all().iter().all(|table| table.is_empty())
+        self.read_all().iter().all(|table| table.is_empty())
     }
 
     /// Removes every item, as one step: a concurrent snapshot sees all of them or none
@@ -253,7 +264,7 @@ impl<T, S> Set<T, S> {
         // Before the guards: dropped after them, on return and on unwind.
         let mut rejected = Vec::new();
         for shard in self.shards.iter() {
-            let mut table = shard.lock();
+            let mut table = shard.write();
             self.user_code(|| rejected.extend(table.extract_if(|(_, item)| !f(item))));
         }
         drop_all(rejected);
@@ -276,7 +287,7 @@ impl<T, S> Set<T, S> {
         self.forbid_reentry();
         self.shards
             .iter()
-            .find_map(|shard| shard.lock().extract_if(|_| true).next())
+            .find_map(|shard| shard.write().extract_if(|_| true).next())
             .map(|(_, item)| item)
     }
 }
@@ -301,7 +312,7 @@ impl<T: Clone, S> Set<T, S> {
     pub fn to_vec(&self) -> Vec<T> {
         // Before the guards: dropped after them when a clone panics.
         let mut out = Vec::new();
-        let tables = self.lock_all();
+        let tables = self.read_all();
         self.user_code(|| {
             out.reserve_exact(tables.iter().map(|t| t.len()).sum());
             for table in &tables {
@@ -396,9 +407,16 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
 
     /// The shard for a hash, locked.
     #[inline]
-    fn lock_shard(&self, hash: u64) -> MutexGuard<'_, HashTable<(u64, T)>> {
+    fn lock_shard(&self, hash: u64) -> RwLockWriteGuard<'_, HashTable<(u64, T)>> {
         self.forbid_reentry();
-        self.shards[self.shard_index(hash)].lock()
+        self.shards[self.shard_index(hash)].write()
+    }
+
+    /// The shard of `hash`, read-locked, after the re-entry check.
+    #[inline]
+    fn read_shard(&self, hash: u64) -> RwLockReadGuard<'_, HashTable<(u64, T)>> {
+        self.forbid_reentry();
+        self.shards[self.shard_index(hash)].read()
     }
 
     /// The items of `items` paired with their hashes, taken before any lock is held.
@@ -459,7 +477,7 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash_of(value);
-        let table = self.lock_shard(hash);
+        let table = self.read_shard(hash);
         self.find_in(&table, hash, value)
     }
 
@@ -899,7 +917,7 @@ impl<T: fmt::Debug, S> fmt::Debug for Set<T, S> {
     /// Like Python's repr: `{1, 2, 3}`, and `set()` when empty (of one moment). `T::fmt` runs
     /// with every shard locked: using this set from it panics (re-entry).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tables = self.lock_all();
+        let tables = self.read_all();
         if tables.iter().all(|table| table.is_empty()) {
             return f.write_str("set()");
         }
