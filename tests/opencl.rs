@@ -2339,7 +2339,7 @@ fn wait_and_as_completed_from_a_done_callback_refuse() {
             let pending = buf.to_host();
             let message = |caught: std::thread::Result<()>| match caught {
                 Ok(()) => String::from("returned"),
-                Err(payload) => gilfree_panic_text(payload.as_ref()),
+                Err(payload) => panic_text(payload.as_ref()),
             };
             let waited = message(std::panic::catch_unwind(std::panic::AssertUnwindSafe(
                 || {
@@ -2378,12 +2378,4 @@ fn wait_and_as_completed_from_a_done_callback_refuse() {
         assert_eq!(pending.into_result(), Ok(vec![4, 5]));
         drop(exec);
     });
-}
-
-fn gilfree_panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
 }

@@ -159,3 +159,12 @@ pub(crate) fn join_within<R>(h: JoinHandle<R>) -> R {
 pub(crate) fn on_other_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     thread::scope(|s| s.spawn(f).join().unwrap())
 }
+
+/// The text of a panic payload (`panic!` with a message gives a `String` or a `&str`).
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}

@@ -173,11 +173,7 @@ impl Drop for Item {
 }
 
 fn message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
+    panic_text(payload)
 }
 
 /// Runs `f`, which must panic with `what`'s message (a substring).

@@ -142,11 +142,7 @@ impl Eq for Item {}
 fn panic_message(f: impl FnOnce()) -> String {
     let payload: Box<dyn Any + Send> =
         panic::catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
+    panic_text(payload.as_ref())
 }
 
 /// Fills a queue of each kind with `n` tracked items, item `bomb` panicking in `Drop`.
