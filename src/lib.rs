@@ -61,6 +61,9 @@
 //! Behaviour follows CPython 3.13; the IDs in the docs (`LOCK-13`, `COND-8`, …) name the
 //! behaviours of the project's specification and the tests that check them.
 #![deny(missing_docs)]
+// docs.rs (and CI's copy of its build) passes `--cfg docsrs` on nightly: show which items need a
+// feature (`opencl`) as a badge on each of them.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod error;
