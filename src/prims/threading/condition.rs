@@ -14,6 +14,10 @@ use std::time::Duration;
 mod sealed {
     use super::super::rt::Instant;
 
+    // `cond_unlock`, not `cond_release`: rustc's "a method with a similar name" hint sent a
+    // user who wrote `Lock::with_value(5).release()` into this private trait; without a
+    // similar name it says that `release` exists on `Lock<()>`.
+
     /// The lock operations a [`Condition`](super::Condition) needs. Sealed: implemented for
     /// [`RLock<()>`](super::RLock), [`Lock<T>`](super::Lock), and pointers to a data-less
     /// `Lock` or `RLock`.
@@ -23,9 +27,9 @@ mod sealed {
         type Data;
         fn cond_try_acquire(&self) -> bool;
         fn cond_acquire_until(&self, deadline: Option<Instant>) -> bool;
-        fn cond_release(&self);
+        fn cond_unlock(&self);
         /// Releases every level; returns what `cond_restore` needs.
-        fn cond_release_all(&self) -> usize;
+        fn cond_unlock_all(&self) -> usize;
         fn cond_restore(&self, saved: usize);
         fn cond_locked(&self) -> bool;
         /// Whether the calling thread may wait: owns the RLock, or the Lock is locked.
@@ -130,10 +134,10 @@ impl sealed::Sealed for RLock<()> {
     fn cond_acquire_until(&self, deadline: Option<super::rt::Instant>) -> bool {
         self.shared_acquire_until(deadline)
     }
-    fn cond_release(&self) {
+    fn cond_unlock(&self) {
         self.shared_release()
     }
-    fn cond_release_all(&self) -> usize {
+    fn cond_unlock_all(&self) -> usize {
         self.shared_release_all()
     }
     fn cond_restore(&self, saved: usize) {
@@ -163,10 +167,10 @@ where
     fn cond_acquire_until(&self, deadline: Option<super::rt::Instant>) -> bool {
         (**self).shared_acquire_until(deadline)
     }
-    fn cond_release(&self) {
+    fn cond_unlock(&self) {
         (**self).shared_release()
     }
-    fn cond_release_all(&self) -> usize {
+    fn cond_unlock_all(&self) -> usize {
         (**self).shared_release_all()
     }
     fn cond_restore(&self, saved: usize) {
@@ -197,10 +201,10 @@ impl<T> sealed::Sealed for Lock<T> {
     fn cond_acquire_until(&self, deadline: Option<super::rt::Instant>) -> bool {
         self.raw().lock_wait(wait_of(deadline))
     }
-    fn cond_release(&self) {
+    fn cond_unlock(&self) {
         self.raw().unlock();
     }
-    fn cond_release_all(&self) -> usize {
+    fn cond_unlock_all(&self) -> usize {
         self.raw().unlock();
         1
     }
@@ -590,7 +594,7 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
         // Joined the queue while still holding the user's lock: a notify can only come after
         // this release, and it marks us `notified` under the queue mutex, which we check
         // before sleeping.
-        let saved = cond.lock.cond_release_all();
+        let saved = cond.lock.cond_unlock_all();
         cond.waiters.wake_pending();
         let mut queue = cond.waiters.queue.lock();
         let mut notified = me.notified.load(Ordering::Relaxed);
@@ -814,7 +818,7 @@ impl<T> DerefMut for ConditionGuard<'_, Lock<T>> {
 impl<L: ConditionLock> Drop for ConditionGuard<'_, L> {
     #[inline]
     fn drop(&mut self) {
-        self.cond.lock.cond_release();
+        self.cond.lock.cond_unlock();
         self.cond.waiters.wake_pending();
     }
 }

@@ -181,7 +181,12 @@ impl RawLock {
 ///   written: the three forms are three methods taking a `Duration`.
 /// * [`release`](Lock::release) and [`LockGuard::detach`] exist only on the data-less `Lock<()>`:
 ///   on `Lock<T>` a release from another thread while a guard is alive would hand out a second
-///   `&mut T`. A data-carrying lock is released by dropping its guard.
+///   `&mut T`. A data-carrying lock is released by dropping its guard:
+///
+/// ```compile_fail,E0599
+/// let lock = gilfree::Lock::with_value(5);
+/// lock.release(); // no `release` on Lock<i32>: drop the guard instead
+/// ```
 pub struct Lock<T = ()> {
     raw: RawLock,
     data: UnsafeCell<T>,
@@ -395,6 +400,7 @@ impl<T: fmt::Debug> fmt::Debug for Lock<T> {
 /// guard.push(3);
 /// assert_eq!(*guard, [1, 2, 3]);
 /// ```
+#[doc(alias = "release")]
 #[must_use = "dropping the guard releases the lock at once"]
 pub struct LockGuard<'a, T = ()> {
     lock: &'a Lock<T>,

@@ -381,6 +381,7 @@ impl<T> fmt::Debug for RLock<T> {
 /// let guard = lock.acquire();
 /// assert_eq!(*guard, 5);
 /// ```
+#[doc(alias = "release")]
 #[must_use = "dropping the guard releases one level of the lock at once"]
 pub struct RLockGuard<'a, T = ()> {
     lock: &'a RLock<T>,
