@@ -313,8 +313,9 @@ impl ThreadPoolExecutor {
     ///
     /// # Panics
     ///
-    /// If `max_workers` is 0 (Python's `ValueError`, EXE-8); [`try_new`](Self::try_new) and
-    /// the [`builder`](Self::builder) return the error instead.
+    /// If `max_workers` is 0, with Python's message
+    /// `ValueError: max_workers must be greater than 0` (EXE-8), at the caller's line;
+    /// [`try_new`](Self::try_new) and the [`builder`](Self::builder) return the error instead.
     ///
     /// # Examples
     ///
@@ -322,6 +323,7 @@ impl ThreadPoolExecutor {
     /// let pool = gilfree::ThreadPoolExecutor::new(3);
     /// assert_eq!(pool.max_workers(), 3);
     /// ```
+    #[track_caller]
     pub fn new(max_workers: usize) -> Self {
         match Self::try_new(max_workers) {
             Ok(pool) => pool,

@@ -242,6 +242,7 @@ fn distinct<F: Waitable>(fs: impl IntoIterator<Item = F>) -> Vec<F> {
 /// assert_eq!(done, [&quick]);
 /// assert_eq!(not_done, [&stuck]);
 /// ```
+#[track_caller]
 pub fn wait<F: Waitable>(
     fs: impl IntoIterator<Item = F>,
     timeout: Option<Duration>,
@@ -289,6 +290,7 @@ pub fn wait<F: Waitable>(
 /// thread itself (a done callback of an OpenCL future, on its executor's device thread, waiting
 /// for another future of that executor): that wait could never end. `wait` and `as_completed`
 /// have no error to return it in, and Python raises `RuntimeError` for such a wait.
+#[track_caller]
 fn refuse_waiting_for_self<'a, F: Waitable + 'a>(fs: impl Iterator<Item = &'a F>, wait: Wait) {
     if matches!(wait, Wait::Never) {
         return;
@@ -370,6 +372,7 @@ pub struct AsCompleted<F: Waitable> {
 impl<F: Waitable> Iterator for AsCompleted<F> {
     type Item = Result<F, TimeoutError>;
 
+    #[track_caller]
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(f) = self.ready.pop_front() {

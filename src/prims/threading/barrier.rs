@@ -97,7 +97,8 @@ impl Barrier {
     ///
     /// # Panics
     ///
-    /// If `parties == 0` (Python raises ValueError: BAR-1). See [`Barrier::try_new`].
+    /// If `parties == 0`, with Python's message `ValueError: parties must be > 0` (BAR-1), at
+    /// the caller's line. [`Barrier::try_new`] returns the error instead.
     ///
     /// # Examples
     ///
@@ -105,10 +106,11 @@ impl Barrier {
     /// let barrier = gilfree::Barrier::new(1);
     /// assert_eq!(barrier.wait(), Ok(0)); // BAR-10
     /// ```
+    #[track_caller]
     pub fn new(parties: usize) -> Self {
         match Barrier::try_new(parties) {
             Ok(barrier) => barrier,
-            Err(e) => panic!("Barrier::new: {}", e.message()),
+            Err(e) => panic!("{e}"),
         }
     }
 
@@ -166,7 +168,7 @@ impl Barrier {
     ///
     /// Resumes the action's panic in the thread that ran it (BAR-12). Panics when called from
     /// the barrier's own action (which then panics, breaking the barrier) instead of waiting
-    /// for itself.
+    /// for itself, with `RuntimeError: ...` at the caller's line.
     ///
     /// # Examples
     ///
@@ -177,6 +179,7 @@ impl Barrier {
     ///     barrier.wait().unwrap();
     /// });
     /// ```
+    #[track_caller]
     pub fn wait(&self) -> Result<usize, BrokenBarrierError> {
         self.wait_inner(self.timeout.map_or(Wait::Forever, Wait::timeout))
     }
@@ -193,17 +196,22 @@ impl Barrier {
     /// assert!(barrier.wait_timeout(Duration::from_millis(10)).is_err());
     /// assert!(barrier.broken());
     /// ```
+    #[track_caller]
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrierError> {
         self.wait_inner(Wait::timeout(timeout))
     }
 
+    #[track_caller]
     fn wait_inner(&self, wait: Wait) -> Result<usize, BrokenBarrierError> {
         let mut state = self.state.lock();
         if state.action_thread != 0 && state.action_thread == rt::thread::current_id() {
             drop(state);
             // The round cannot end before the action returns: a deadlock in Python, where the
             // action holds the barrier's lock. A panic here breaks the barrier (BAR-12).
-            panic!("Barrier::wait called from the barrier's own action: it would wait for itself");
+            panic!(
+                "RuntimeError: Barrier::wait called from the barrier's own action: it would \
+                 wait for itself"
+            );
         }
         // A full round still running its action, or a reset still letting its waiters out:
         // this thread belongs to the round after (BAR-14).

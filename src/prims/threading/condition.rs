@@ -565,14 +565,15 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
 
     /// Releases the lock (every level), sleeps until notified, re-acquires the lock (restoring
     /// every level) and returns `true` if notified, `false` if `deadline` passed.
+    #[track_caller]
     fn wait_deadline(&mut self, wait: Wait) -> bool {
         let cond = self.cond;
         // Only reachable by releasing the lock behind the guard's back (e.g.
         // `cond.lock().release()` on the default RLock); Python raises RuntimeError here.
         assert!(
             cond.lock.cond_held(),
-            "Condition wait: the calling thread no longer holds the condition's lock \
-             (it was released behind the guard's back)"
+            "RuntimeError: cannot wait on un-acquired lock (the condition's lock was released \
+             behind the guard's back)"
         );
         let deadline = match wait {
             // COND-11: a zero timeout does not block.
@@ -628,6 +629,13 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     /// `RLock<()>`), where Python raises `RuntimeError` "cannot wait on un-acquired lock". The
     /// timed and predicate forms panic likewise.
     ///
+    /// # Panics
+    ///
+    /// With `RuntimeError: cannot wait on un-acquired lock`, at the caller's line, if the lock
+    /// behind this guard was released behind its back (`release()` on a data-less lock); so do
+    /// [`wait_timeout`](Self::wait_timeout), [`wait_for`](Self::wait_for) and
+    /// [`wait_for_timeout`](Self::wait_for_timeout).
+    ///
     /// # Examples
     ///
     /// ```
@@ -647,6 +655,7 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     /// }
     /// notifier.join().unwrap();
     /// ```
+    #[track_caller]
     pub fn wait(&mut self) {
         self.wait_deadline(Wait::Forever);
     }
@@ -663,6 +672,7 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     /// let mut guard = cond.acquire();
     /// assert!(!guard.wait_timeout(Duration::from_millis(10))); // nobody notifies
     /// ```
+    #[track_caller]
     pub fn wait_timeout(&mut self, timeout: Duration) -> bool {
         self.wait_deadline(Wait::timeout(timeout))
     }
@@ -695,6 +705,7 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     /// assert!(cond.acquire().wait_for(|n| *n == 5));
     /// worker.join().unwrap();
     /// ```
+    #[track_caller]
     pub fn wait_for(&mut self, predicate: impl FnMut(&mut L::Data) -> bool) -> bool {
         self.wait_for_deadline(predicate, Wait::Forever)
     }
@@ -710,6 +721,7 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     /// let mut n = cond.acquire();
     /// assert!(!n.wait_for_timeout(|n| *n > 0, Duration::from_millis(10)));
     /// ```
+    #[track_caller]
     pub fn wait_for_timeout(
         &mut self,
         predicate: impl FnMut(&mut L::Data) -> bool,
@@ -718,6 +730,7 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
         self.wait_for_deadline(predicate, Wait::timeout(timeout))
     }
 
+    #[track_caller]
     fn wait_for_deadline(
         &mut self,
         mut predicate: impl FnMut(&mut L::Data) -> bool,

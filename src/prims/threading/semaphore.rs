@@ -35,10 +35,11 @@ struct RawSemaphore {
 }
 
 impl RawSemaphore {
+    #[track_caller]
     fn new(value: usize, bounded: bool) -> Self {
         assert!(
             value <= Semaphore::MAX_VALUE,
-            "semaphore initial value must be <= Semaphore::MAX_VALUE"
+            "ValueError: semaphore initial value must be <= Semaphore::MAX_VALUE"
         );
         RawSemaphore {
             state: CachePadded::new(AtomicUsize::new(value * ONE)),
@@ -243,7 +244,9 @@ impl Semaphore {
     ///
     /// # Panics
     ///
-    /// If `value` exceeds [`Semaphore::MAX_VALUE`].
+    /// If `value` exceeds [`Semaphore::MAX_VALUE`], with
+    /// `ValueError: semaphore initial value must be <= Semaphore::MAX_VALUE` at the caller's
+    /// line.
     ///
     /// # Examples
     ///
@@ -251,6 +254,7 @@ impl Semaphore {
     /// let sem = gilfree::Semaphore::new(0);
     /// assert!(sem.try_acquire().is_none());
     /// ```
+    #[track_caller]
     pub fn new(value: usize) -> Self {
         Semaphore {
             raw: RawSemaphore::new(value, false),
@@ -383,7 +387,9 @@ impl BoundedSemaphore {
     ///
     /// # Panics
     ///
-    /// If `value` exceeds [`Semaphore::MAX_VALUE`].
+    /// If `value` exceeds [`Semaphore::MAX_VALUE`], with
+    /// `ValueError: semaphore initial value must be <= Semaphore::MAX_VALUE` at the caller's
+    /// line.
     ///
     /// # Examples
     ///
@@ -391,6 +397,7 @@ impl BoundedSemaphore {
     /// let sem = gilfree::BoundedSemaphore::new(3);
     /// assert_eq!(sem.initial_value(), 3);
     /// ```
+    #[track_caller]
     pub fn new(value: usize) -> Self {
         BoundedSemaphore {
             raw: RawSemaphore::new(value, true),

@@ -110,13 +110,18 @@ impl Timer {
     ///
     /// # Panics
     ///
-    /// If the operating system cannot create a thread; [`try_start`](Self::try_start) returns
-    /// the error instead.
+    /// If the operating system cannot create a thread, with Python's
+    /// `RuntimeError: can't start new thread` at the caller's line;
+    /// [`try_start`](Self::try_start) returns the error instead.
+    #[track_caller]
     pub fn start<F>(interval: Duration, f: F) -> Timer
     where
         F: FnOnce() + Send + 'static,
     {
-        Timer::try_start(interval, f).expect("failed to spawn timer thread")
+        match Timer::try_start(interval, f) {
+            Ok(timer) => timer,
+            Err(err) => panic!("RuntimeError: can't start new thread: {err}"),
+        }
     }
 
     /// [`start`](Self::start), returning the operating system's error when no thread can be
