@@ -135,7 +135,7 @@ pub enum JoinError {
         /// The panic message (`"<non-string panic payload>"` if it was no string).
         message: String,
         /// The panic payload, to re-raise it with `std::panic::resume_unwind`.
-        payload: Box<dyn std::any::Any + Send + 'static>,
+        payload: PanicPayload,
     },
     /// Python's `RuntimeError`: a thread cannot join itself (THR-7).
     Runtime(RuntimeError),
@@ -187,6 +187,50 @@ impl Error for JoinError {}
 impl From<RuntimeError> for JoinError {
     fn from(err: RuntimeError) -> Self {
         JoinError::Runtime(err)
+    }
+}
+
+/// A panic's payload, as [`JoinError::Panicked`] carries it: the `Box<dyn Any + Send>` that
+/// `std::thread::JoinHandle::join` returns, held so that the error is `Sync` and can pass
+/// through `?` into a `Box<dyn Error + Send + Sync>`.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::{JoinError, Thread};
+///
+/// let t = Thread::spawn(|| -> u8 { std::panic::panic_any(7_u32) });
+/// let Err(JoinError::Panicked { payload, .. }) = t.join() else { unreachable!() };
+/// let payload = payload.into_inner(); // for std::panic::resume_unwind
+/// assert_eq!(payload.downcast_ref::<u32>(), Some(&7));
+/// ```
+pub struct PanicPayload(std::sync::Mutex<Box<dyn std::any::Any + Send + 'static>>);
+
+impl PanicPayload {
+    pub(crate) fn new(payload: Box<dyn std::any::Any + Send + 'static>) -> Self {
+        PanicPayload(std::sync::Mutex::new(payload))
+    }
+
+    /// The payload, to re-raise it with `std::panic::resume_unwind` or to downcast it.
+    pub fn into_inner(self) -> Box<dyn std::any::Any + Send + 'static> {
+        // Nothing panics while the mutex is held: a poisoned one still holds the payload.
+        self.0
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The payload, borrowed mutably (no lock is taken: `&mut self` is exclusive).
+    pub fn get_mut(&mut self) -> &mut (dyn std::any::Any + Send + 'static) {
+        &mut **self
+            .0
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for PanicPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PanicPayload(..)")
     }
 }
 
@@ -430,14 +474,24 @@ impl<T> fmt::Display for IndexError<T> {
 impl<T> Error for IndexError<T> {}
 
 /// Python's `KeyError`: the key is not in the [`Set`](crate::Set). It carries the key, as
-/// Python's does (SET-3).
+/// Python's does (SET-3) — an owned copy ([`ToOwned`]: a `String` for a `&str` key), so the
+/// error is `'static` when the key type is, and `?` can pass it on.
 ///
 /// # Examples
 ///
 /// ```
-/// let s: gilfree::Set<&str> = gilfree::Set::new();
+/// use std::error::Error;
+///
+/// fn forget(s: &gilfree::Set<String>, word: &str) -> Result<(), Box<dyn Error + Send + Sync>> {
+///     s.remove(word)?;
+///     Ok(())
+/// }
+///
+/// let s: gilfree::Set<String> = gilfree::Set::new();
+/// let err = forget(&s, "ghost").unwrap_err();
+/// assert_eq!(err.to_string(), r#"KeyError: "ghost""#);
 /// let err = s.remove("ghost").unwrap_err();
-/// assert_eq!(err.key(), &"ghost");
+/// assert_eq!(err.key(), "ghost");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct KeyError<K>(pub K);

@@ -468,6 +468,7 @@ fn a_panic_comes_back_from_join() {
         }) => {
             assert_eq!(thread, "doomed");
             assert_eq!(message, "boom 42");
+            let payload = payload.into_inner();
             assert_eq!(payload.downcast_ref::<String>().unwrap(), "boom 42");
         }
         other => panic!("expected Panicked, got {other:?}"),

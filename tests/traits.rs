@@ -58,8 +58,8 @@ assert_impl_all!(Promise<String>: Send, Sync, std::fmt::Debug);
 assert_impl_all!(ThreadPoolExecutor: Send, Sync, std::fmt::Debug, Default);
 assert_not_impl_any!(ThreadPoolExecutor: Clone); // Drop shuts it down: one owner
 assert_not_impl_any!(Future<Cell<u8>>: Send, Sync); // result() shares &T between threads
-// A JoinError carries the panic payload (Box<dyn Any + Send>): Send, not Sync.
-assert_impl_all!(JoinError: Send, Error, From<RuntimeError>);
+// A JoinError carries the panic payload in a PanicPayload, which makes it Sync too (issue 15).
+assert_impl_all!(JoinError: Send, Sync, Error, From<RuntimeError>);
 
 // All types implement Debug (missing_debug_implementations is a crate lint; check the public
 // guards too).

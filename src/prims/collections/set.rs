@@ -481,27 +481,32 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
         self.find_in(&table, hash, value)
     }
 
-    /// Removes `value` and returns the item that was stored; `Err(KeyError)` carrying the key
-    /// when it is not there (SET-3).
+    /// Removes `value` and returns the item that was stored; `Err(KeyError)` carrying an owned
+    /// copy of the key when it is not there (SET-3). The copy is made only on that miss, so the
+    /// error borrows nothing and propagates with `?` into `Box<dyn Error + Send + Sync>`.
     ///
     /// # Examples
     ///
     /// ```
     /// let s: gilfree::Set<_> = [1].into_iter().collect();
     /// assert_eq!(s.remove(&1), Ok(1));
-    /// assert_eq!(s.remove(&1).unwrap_err().key(), &&1);
+    /// assert_eq!(s.remove(&1).unwrap_err().key(), &1);
+    ///
+    /// let words: gilfree::Set<String> = gilfree::Set::new();
+    /// let err: gilfree::KeyError<String> = words.remove("ghost").unwrap_err();
+    /// assert_eq!(err.to_string(), r#"KeyError: "ghost""#);
     /// ```
     ///
     /// # Re-entry
     ///
     #[doc = compares_under_the_lock!()]
     /// The removed item is returned, and dropped by the caller.
-    pub fn remove<'k, Q>(&self, value: &'k Q) -> Result<T, KeyError<&'k Q>>
+    pub fn remove<Q>(&self, value: &Q) -> Result<T, KeyError<Q::Owned>>
     where
         T: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: Hash + Eq + ToOwned + ?Sized,
     {
-        self.take(value).ok_or(KeyError(value))
+        self.take(value).ok_or_else(|| KeyError(value.to_owned()))
     }
 
     /// Removes `value` if present; `true` if it was there (SET-4).

@@ -39,4 +39,7 @@ pub use thread::{
 };
 pub use timer::Timer;
 
+/// The panic payload inside [`JoinError::Panicked`](crate::JoinError::Panicked).
+pub use crate::error::PanicPayload;
+
 pub(crate) use super::Wait;

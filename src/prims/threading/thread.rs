@@ -3,7 +3,7 @@
 
 use super::Wait;
 use super::rt::{self, Arc, AtomicU64, Condvar, Mutex, Ordering};
-use crate::error::{JoinError, RuntimeError, panic_message};
+use crate::error::{JoinError, PanicPayload, RuntimeError, panic_message};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -587,7 +587,8 @@ impl<T: Send + 'static> Thread<T> {
     ///
     /// # Panics
     ///
-    /// If the operating system cannot create a thread, as `std::thread::spawn` does; use
+    /// If the operating system cannot create a thread, as `std::thread::spawn` does, with
+    /// Python's `RuntimeError: can't start new thread` at the caller's line; use
     /// [`ThreadBuilder::spawn`] to get the `io::Error` instead.
     ///
     /// # Examples
@@ -596,13 +597,15 @@ impl<T: Send + 'static> Thread<T> {
     /// let t = gilfree::Thread::spawn(|| "done");
     /// assert_eq!(t.join().unwrap(), "done");
     /// ```
+    #[track_caller]
     pub fn spawn<F>(f: F) -> Thread<T>
     where
         F: FnOnce() -> T + Send + 'static,
     {
-        ThreadBuilder::new()
-            .spawn(f)
-            .expect("failed to spawn thread")
+        match ThreadBuilder::new().spawn(f) {
+            Ok(thread) => thread,
+            Err(err) => panic!("RuntimeError: can't start new thread: {err}"),
+        }
     }
 }
 
@@ -629,7 +632,7 @@ impl<T> Thread<T> {
             Ok(Err(payload)) | Err(payload) => Err(JoinError::Panicked {
                 thread,
                 message: panic_message(&*payload),
-                payload,
+                payload: PanicPayload::new(payload),
             }),
         }
     }
