@@ -3,8 +3,8 @@
 //! `Box<dyn Error + Send + Sync>` (it is `'static`, `Send` and `Sync` when its payload is).
 
 use gilfree::{
-    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Deque, Empty, FutureError,
-    GetError, IndexError, InvalidStateError, JoinError, KeyError, Lock, Promise, PutError, Queue,
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Deque, Empty, FutureError, GetError,
+    IndexError, InvalidStateError, JoinError, KeyError, Lock, Promise, PutError, Queue,
     RuntimeError, Semaphore, Set, ShutDown, SimpleQueue, Thread, ThreadPoolExecutor, TimeoutError,
     ValueError,
 };
@@ -14,6 +14,9 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// One misuse, which must panic.
+type Misuse = Box<dyn FnOnce()>;
+
 /// What the panic hook saw: the message and the file of the panic's location.
 static SEEN: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
@@ -22,10 +25,7 @@ fn panic_site(f: impl FnOnce()) -> (String, String) {
     SEEN.lock().unwrap().clear();
     let caught = panic::catch_unwind(AssertUnwindSafe(f));
     assert!(caught.is_err(), "the misuse must panic");
-    SEEN.lock()
-        .unwrap()
-        .pop()
-        .expect("the hook saw the panic")
+    SEEN.lock().unwrap().pop().expect("the hook saw the panic")
 }
 
 /// Each misuse panics with `<Python exception>: …` and the location is the call in this
@@ -46,7 +46,7 @@ fn misuse_panics_name_the_exception_and_point_at_the_callers_line() {
         SEEN.lock().unwrap().push((message, file));
     }));
 
-    let cases: Vec<(&str, &str, Box<dyn FnOnce()>)> = vec![
+    let cases: Vec<(&str, &str, Misuse)> = vec![
         (
             "ThreadPoolExecutor::new(0)",
             "ValueError: max_workers must be greater than 0",
@@ -55,17 +55,23 @@ fn misuse_panics_name_the_exception_and_point_at_the_callers_line() {
         (
             "Barrier::new(0)",
             "ValueError: parties must be > 0",
-            Box::new(|| drop(Barrier::new(0))),
+            Box::new(|| {
+                let _ = Barrier::new(0);
+            }),
         ),
         (
             "Semaphore::new(MAX_VALUE + 1)",
             "ValueError: semaphore initial value",
-            Box::new(|| drop(Semaphore::new(Semaphore::MAX_VALUE + 1))),
+            Box::new(|| {
+                let _ = Semaphore::new(Semaphore::MAX_VALUE + 1);
+            }),
         ),
         (
             "BoundedSemaphore::new(MAX_VALUE + 1)",
             "ValueError: semaphore initial value",
-            Box::new(|| drop(BoundedSemaphore::new(Semaphore::MAX_VALUE + 1))),
+            Box::new(|| {
+                let _ = BoundedSemaphore::new(Semaphore::MAX_VALUE + 1);
+            }),
         ),
         (
             "Condition::wait_timeout after the lock was released behind the guard",
@@ -131,6 +137,8 @@ const _: () = {
 };
 
 type BoxError = Box<dyn Error + Send + Sync>;
+/// A function that fails with one kind of error, passed on with `?`.
+type Case = fn() -> Result<(), BoxError>;
 
 fn runtime_error() -> Result<(), BoxError> {
     Lock::new().release()?;
@@ -218,7 +226,7 @@ fn invalid_state_error() -> Result<(), BoxError> {
 /// keeps its Python name in its message.
 #[test]
 fn every_error_propagates_with_question_mark_into_a_send_sync_box() {
-    let cases: [(&str, fn() -> Result<(), BoxError>); 13] = [
+    let cases: [(&str, Case); 13] = [
         ("RuntimeError: ", runtime_error),
         ("ValueError: ", value_error),
         ("BrokenBarrierError: ", broken_barrier_error),
@@ -236,6 +244,9 @@ fn every_error_propagates_with_question_mark_into_a_send_sync_box() {
     for (expected, case) in cases {
         let err = case().expect_err(expected);
         let text = std::thread::spawn(move || err.to_string()).join().unwrap();
-        assert!(text.starts_with(expected), "{text:?} should start with {expected:?}");
+        assert!(
+            text.starts_with(expected),
+            "{text:?} should start with {expected:?}"
+        );
     }
 }

@@ -815,7 +815,7 @@ proptest! {
                 Op::Discard(x) => prop_assert_eq!(s.discard(&x), m.remove(&x), "{:?}", op),
                 Op::Remove(x) => {
                     let want = if m.remove(&x) { Ok(x) } else { Err(x) };
-                    prop_assert_eq!(s.remove(&x).map_err(|e| **e.key()), want, "{:?}", op);
+                    prop_assert_eq!(s.remove(&x).map_err(|e| *e.key()), want, "{:?}", op);
                 }
                 Op::Take(x) => prop_assert_eq!(s.take(&x), m.take(&x), "{:?}", op),
                 Op::Pop => match s.pop() {
