@@ -85,7 +85,7 @@ pub use opencl::{
 
 pub use error::{
     BrokenBarrierError, Empty, FutureError, GetError, IndexError, InvalidStateError, JoinError,
-    KeyError, PutError, RuntimeError, ShutDown, TimeoutError, ValueError,
+    KeyError, PanicPayload, PutError, RuntimeError, ShutDown, TimeoutError, ValueError,
 };
 pub use native::collections;
 pub use native::collections::{Deque, Set};

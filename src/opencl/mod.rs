@@ -1458,6 +1458,9 @@ fn check_exec(shared: &Shared, args: &[Arg]) -> Result<(), OpenClError> {
     Ok(())
 }
 
+// Public traits in a private module: usable as bounds, implementable only here. Rust 1.85's
+// `unreachable_pub` flags them (later compilers do not): the allow keeps the MSRV build quiet.
+#[allow(unreachable_pub)]
 mod sealed {
     /// Work for the device thread, checked on the submitting thread first.
     pub trait Prepare {
