@@ -115,26 +115,6 @@ assert_impl_all!(InvalidStateError<String>: Error, Send, Sync);
 #[cfg(feature = "opencl")]
 assert_impl_all!(gilfree::OpenClError: Error, Send, Sync);
 
-/// Compiles only if `E` can go into a `Box<dyn Error + Send + Sync + 'static>`.
-const fn boxable<E: Error + Send + Sync + 'static>() {}
-
-const _: () = {
-    boxable::<RuntimeError>();
-    boxable::<ValueError>();
-    boxable::<BrokenBarrierError>();
-    boxable::<JoinError>();
-    boxable::<Empty>();
-    boxable::<ShutDown>();
-    boxable::<ShutDown<String>>();
-    boxable::<PutError<String>>();
-    boxable::<GetError>();
-    boxable::<IndexError>();
-    boxable::<IndexError<String>>();
-    boxable::<KeyError<String>>();
-    boxable::<FutureError>();
-    boxable::<TimeoutError>();
-    boxable::<InvalidStateError<String>>();
-};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 /// A function that fails with one kind of error, passed on with `?`.
