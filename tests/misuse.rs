@@ -115,7 +115,6 @@ assert_impl_all!(InvalidStateError<String>: Error, Send, Sync);
 #[cfg(feature = "opencl")]
 assert_impl_all!(gilfree::OpenClError: Error, Send, Sync);
 
-
 type BoxError = Box<dyn Error + Send + Sync>;
 /// A function that fails with one kind of error, passed on with `?`.
 type Case = fn() -> Result<(), BoxError>;
