@@ -19,7 +19,7 @@ use std::time::Duration;
 /// Python's draining phase (1) is not needed: the last arriver closes a successful round
 /// itself — `count = 0`, `generation += 1` — and its waiters leave on seeing the generation
 /// change, without touching the state again. A fast thread's next `wait` therefore joins the
-/// next round at once instead of sleeping through a drain, and lockstep (BAR-2, BAR-14) holds
+/// next round at once instead of sleeping through a drain, and lockstep holds
 /// because each round is a distinct generation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -43,12 +43,12 @@ struct State {
 type Action = Box<dyn Fn() + Send + Sync + 'static>;
 
 /// Python's `threading.Barrier`: `parties` threads call [`wait`](Barrier::wait), and none
-/// returns until all have arrived (BAR-2). Each gets a distinct index `0..parties` — the
-/// arrival order, so the last to arrive gets `parties - 1` (BAR-3). Then the barrier is ready
+/// returns until all have arrived. Each gets a distinct index `0..parties` — the
+/// arrival order, so the last to arrive gets `parties - 1`. Then the barrier is ready
 /// for the next round.
 ///
 /// An optional action runs once per round, in the last arriving thread, before anyone is
-/// released (BAR-4). The barrier can be [`abort`](Barrier::abort)ed and
+/// released. The barrier can be [`abort`](Barrier::abort)ed and
 /// [`reset`](Barrier::reset); a broken barrier fails every `wait` with [`BrokenBarrierError`].
 ///
 /// # Examples
@@ -68,18 +68,18 @@ type Action = Box<dyn Fn() + Send + Sync + 'static>;
 ///
 /// # Timeouts
 ///
-/// A waiter whose timeout passes breaks the barrier, and every waiter fails (BAR-8), as in
+/// A waiter whose timeout passes breaks the barrier, and every waiter fails, as in
 /// Python. The builder's [`timeout`](BarrierBuilder::timeout) is the default for
-/// [`wait`](Barrier::wait) (BAR-9); [`wait_timeout`](Barrier::wait_timeout) overrides it.
+/// [`wait`](Barrier::wait); [`wait_timeout`](Barrier::wait_timeout) overrides it.
 ///
 /// # Differences from Python
 ///
 /// * `Barrier::new(0)` panics; [`Barrier::try_new`] and the builder return [`ValueError`]
-///   instead (BAR-1).
+///   instead.
 /// * The action runs without the barrier's internal lock held, so it may call
 ///   [`n_waiting`](Barrier::n_waiting) or [`abort`](Barrier::abort). If it panics, the barrier
 ///   breaks, the others get [`BrokenBarrierError`] and the panic resumes in the thread that ran
-///   the action (BAR-12). A [`wait`](Barrier::wait) from the action itself, which would wait for
+///   the action. A [`wait`](Barrier::wait) from the action itself, which would wait for
 ///   its own return (a deadlock in Python), panics so: the barrier breaks.
 pub struct Barrier {
     parties: usize,
@@ -97,14 +97,14 @@ impl Barrier {
     ///
     /// # Panics
     ///
-    /// If `parties == 0`, with Python's message `ValueError: parties must be > 0` (BAR-1), at
+    /// If `parties == 0`, with Python's message `ValueError: parties must be > 0`, at
     /// the caller's line. [`Barrier::try_new`] returns the error instead.
     ///
     /// # Examples
     ///
     /// ```
     /// let barrier = gilfree::Barrier::new(1);
-    /// assert_eq!(barrier.wait(), Ok(0)); // BAR-10
+    /// assert_eq!(barrier.wait(), Ok(0)); // one party never waits
     /// ```
     #[track_caller]
     pub fn new(parties: usize) -> Self {
@@ -156,17 +156,16 @@ impl Barrier {
         }
     }
 
-    /// Waits for all parties, using the default timeout if the barrier has one (BAR-9).
-    /// Returns this thread's index in the round, `0..parties` (BAR-3).
+    /// Waits for all parties, using the default timeout if the barrier has one.
+    /// Returns this thread's index in the round, `0..parties`.
     ///
     /// # Errors
     ///
-    /// [`BrokenBarrierError`] if the barrier is or becomes broken while waiting (BAR-5, BAR-6,
-    /// BAR-8).
+    /// [`BrokenBarrierError`] if the barrier is or becomes broken while waiting.
     ///
     /// # Panics
     ///
-    /// Resumes the action's panic in the thread that ran it (BAR-12). Panics when called from
+    /// Resumes the action's panic in the thread that ran it. Panics when called from
     /// the barrier's own action (which then panics, breaking the barrier) instead of waiting
     /// for itself, with `RuntimeError: ...` at the caller's line.
     ///
@@ -185,8 +184,8 @@ impl Barrier {
     }
 
     /// Waits for all parties for at most `timeout`; when it passes, the barrier breaks for
-    /// everybody (BAR-8). A zero timeout breaks it at once unless this thread is the last to
-    /// arrive (BAR-13).
+    /// everybody. A zero timeout breaks it at once unless this thread is the last to
+    /// arrive.
     ///
     /// # Examples
     ///
@@ -338,7 +337,7 @@ impl Barrier {
     }
 
     /// Python's `reset()`: returns the barrier to its initial state. Threads waiting now get
-    /// [`BrokenBarrierError`] (BAR-6); a broken barrier becomes usable again (BAR-7).
+    /// [`BrokenBarrierError`]; a broken barrier becomes usable again.
     ///
     /// # Examples
     ///
@@ -363,7 +362,7 @@ impl Barrier {
     }
 
     /// Python's `abort()`: breaks the barrier. Current and future waiters get
-    /// [`BrokenBarrierError`] until [`reset`](Barrier::reset) (BAR-5).
+    /// [`BrokenBarrierError`] until [`reset`](Barrier::reset).
     ///
     /// # Examples
     ///
@@ -389,7 +388,7 @@ impl Barrier {
     }
 
     /// Threads currently waiting in the round being filled; 0 while the barrier drains,
-    /// is being reset or is broken (BAR-11).
+    /// is being reset or is broken.
     ///
     /// # Examples
     ///
@@ -404,7 +403,7 @@ impl Barrier {
         }
     }
 
-    /// Whether the barrier is broken (BAR-5).
+    /// Whether the barrier is broken.
     ///
     /// # Examples
     ///
@@ -468,7 +467,7 @@ pub struct BarrierBuilder {
 
 impl BarrierBuilder {
     /// Runs `action` once per round, in the last thread to arrive, before any thread is
-    /// released (BAR-4).
+    /// released.
     ///
     /// # Examples
     ///
@@ -481,7 +480,7 @@ impl BarrierBuilder {
         self
     }
 
-    /// The default timeout of [`Barrier::wait`] (BAR-9).
+    /// The default timeout of [`Barrier::wait`].
     ///
     /// # Examples
     ///
@@ -499,7 +498,7 @@ impl BarrierBuilder {
     ///
     /// # Errors
     ///
-    /// [`ValueError`] "parties must be > 0" for 0 parties (BAR-1).
+    /// [`ValueError`] "parties must be > 0" for 0 parties.
     ///
     /// # Examples
     ///

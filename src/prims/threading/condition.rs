@@ -232,7 +232,7 @@ struct Waiter {
     wake: Condvar,
 }
 
-/// The sleeping waiters, in arrival order (COND-13: CPython wakes in arrival order, and so do
+/// The sleeping waiters, in arrival order (CPython wakes in arrival order, and so do
 /// we), and the notified ones whose wake-up is deferred until the lock is released.
 struct Queue {
     waiting: VecDeque<Arc<Waiter>>,
@@ -320,9 +320,9 @@ impl WaitQueue {
 /// atomically releasing the underlying lock while they wait and re-acquiring it before they
 /// return.
 ///
-/// * [`Condition::new()`] is over a fresh [`RLock`], as Python's default (COND-1).
-/// * [`Condition::with_lock`] is over a lock you share with other code, as `Condition(lock)`
-///   (COND-2): `Arc<Lock>`, `Arc<RLock>`, or a plain reference.
+/// * [`Condition::new()`] is over a fresh [`RLock`], as Python's default.
+/// * [`Condition::with_lock`] is over a lock you share with other code, as `Condition(lock)`:
+///   `Arc<Lock>`, `Arc<RLock>`, or a plain reference.
 /// * [`Condition::with_value`] is over a [`Lock`] protecting a value: the guard is `DerefMut`,
 ///   and [`wait_for`](ConditionGuard::wait_for) hands the predicate the value.
 ///
@@ -357,19 +357,19 @@ impl WaitQueue {
 ///
 /// # Timeouts
 ///
-/// [`wait_timeout`](ConditionGuard::wait_timeout) returns `false` on timeout (COND-6);
-/// `Duration::ZERO` returns `false` at once (COND-11).
+/// [`wait_timeout`](ConditionGuard::wait_timeout) returns `false` on timeout;
+/// `Duration::ZERO` returns `false` at once.
 /// [`wait_for_timeout`](ConditionGuard::wait_for_timeout) takes one deadline for the whole
-/// loop (COND-10).
+/// loop.
 ///
 /// # Fairness
 ///
-/// Waiters are woken in the order they started waiting (COND-13). A woken waiter then competes
+/// Waiters are woken in the order they started waiting. A woken waiter then competes
 /// for the lock like any other thread.
 ///
 /// # Differences from Python
 ///
-/// * Waiting or notifying without holding the lock (COND-3, COND-4) does not compile.
+/// * Waiting or notifying without holding the lock does not compile.
 /// * No spurious wake-ups: `wait()` returns only after a notify (or, for the timed forms, the
 ///   timeout).
 /// * A waiter that times out just as it is notified reports `true` and consumes the notify;
@@ -387,7 +387,7 @@ impl Condition<RLock<()>> {
     /// ```
     /// let cond = gilfree::Condition::new();
     /// let a = cond.acquire();
-    /// let b = cond.acquire(); // reentrant, like Python's default (COND-1)
+    /// let b = cond.acquire(); // reentrant, like Python's default
     /// drop((b, a));
     /// ```
     pub fn new() -> Self {
@@ -428,7 +428,7 @@ impl<T> Condition<Lock<T>> {
 }
 
 impl<L: ConditionLock> Condition<L> {
-    /// A condition over `lock`: Python's `Condition(lock)` (COND-2). Pass a shared pointer
+    /// A condition over `lock`: Python's `Condition(lock)`. Pass a shared pointer
     /// (`Arc<Lock>`, `Arc<RLock>`, `&Lock`) when other code locks the same lock.
     ///
     /// # Examples
@@ -458,7 +458,7 @@ impl<L: ConditionLock> Condition<L> {
     /// ```
     /// let cond = gilfree::Condition::new();
     /// let guard = cond.acquire();
-    /// guard.notify_all(); // nobody waiting: a no-op (COND-12)
+    /// guard.notify_all(); // nobody waiting: a no-op
     /// ```
     pub fn acquire(&self) -> ConditionGuard<'_, L> {
         self.lock.cond_acquire_until(None);
@@ -620,8 +620,8 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
         notified
     }
 
-    /// Python's `wait()`: releases the lock — every level of an RLock (COND-8) — sleeps until
-    /// notified, and re-acquires it before returning (COND-7).
+    /// Python's `wait()`: releases the lock — every level of an RLock — sleeps until
+    /// notified, and re-acquires it before returning.
     ///
     /// # Panics
     ///
@@ -661,8 +661,8 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     }
 
     /// Python's `wait(timeout)`: like [`wait`](Self::wait), but gives up after `timeout` and
-    /// returns `false` (COND-6). The lock is re-acquired either way (COND-7). `Duration::ZERO`
-    /// returns `false` without releasing the lock (COND-11).
+    /// returns `false`. The lock is re-acquired either way. `Duration::ZERO`
+    /// returns `false` without releasing the lock.
     ///
     /// # Examples
     ///
@@ -678,7 +678,7 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     }
 
     /// Python's `wait_for(predicate)`: waits until `predicate` is true, checking it first and
-    /// after every wake-up (COND-9). The predicate receives the protected value.
+    /// after every wake-up. The predicate receives the protected value.
     ///
     /// # Panics
     ///
@@ -711,7 +711,7 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     }
 
     /// Python's `wait_for(predicate, timeout)`: one deadline for the whole loop; returns the
-    /// predicate's last value (COND-10).
+    /// predicate's last value.
     ///
     /// # Examples
     ///
@@ -764,10 +764,9 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
         }
     }
 
-    /// Python's `notify(n)`: wakes at most `n` waiting threads, longest-waiting first
-    /// (COND-5). They return from `wait` once they re-acquire the lock, so after this guard
-    /// is dropped. With nobody waiting, or `n == 0`, nothing happens (COND-12), and no lock
-    /// is taken.
+    /// Python's `notify(n)`: wakes at most `n` waiting threads, longest-waiting first. They return
+    /// from `wait` once they re-acquire the lock, so after this guard is dropped. With nobody
+    /// waiting, or `n == 0`, nothing happens, and no lock is taken.
     ///
     /// # Examples
     ///

@@ -40,7 +40,7 @@ const SLEEPER: usize = 2;
 /// # Timeouts
 ///
 /// [`wait_timeout`](Event::wait_timeout) returns the flag: `false` only if the timeout passed
-/// with the flag unset (EVT-3, EVT-5). `Duration::ZERO` reads the flag without waiting.
+/// with the flag unset. `Duration::ZERO` reads the flag without waiting.
 ///
 /// # Memory ordering
 ///
@@ -53,13 +53,13 @@ const SLEEPER: usize = 2;
 pub struct Event {
     state: AtomicUsize,
     /// Counts the `set()` calls that had sleepers to wake. A sleeper returns when it changes,
-    /// even if the flag was cleared again since (EVT-4, gh-57711).
+    /// even if the flag was cleared again since (as in CPython since its issue gh-57711).
     generation: Mutex<u64>,
     wake: Condvar,
 }
 
 impl Event {
-    /// A new event, not set (EVT-1).
+    /// A new event, not set.
     ///
     /// # Examples
     ///
@@ -74,7 +74,7 @@ impl Event {
         }
     }
 
-    /// Whether the flag is set (EVT-1).
+    /// Whether the flag is set.
     ///
     /// # Examples
     ///
@@ -88,7 +88,7 @@ impl Event {
         self.state.load(Ordering::Acquire) & SET != 0
     }
 
-    /// Sets the flag and wakes every waiting thread (EVT-2). Idempotent. With nobody waiting it
+    /// Sets the flag and wakes every waiting thread. Idempotent. With nobody waiting it
     /// is one atomic operation, no lock.
     ///
     /// # Examples
@@ -113,7 +113,7 @@ impl Event {
         self.wake.notify_all();
     }
 
-    /// Clears the flag (EVT-1). Threads already woken by a `set()` still return (EVT-4).
+    /// Clears the flag. Threads already woken by a `set()` still return.
     ///
     /// # Examples
     ///
@@ -128,7 +128,7 @@ impl Event {
         self.state.fetch_and(!SET, Ordering::Relaxed);
     }
 
-    /// Blocks until the flag is set; returns at once if it is (EVT-2).
+    /// Blocks until the flag is set; returns at once if it is.
     ///
     /// # Examples
     ///
@@ -144,7 +144,7 @@ impl Event {
         }
     }
 
-    /// Blocks until the flag is set or `timeout` passes; returns the flag (EVT-3, EVT-5).
+    /// Blocks until the flag is set or `timeout` passes; returns the flag.
     ///
     /// # Examples
     ///

@@ -135,7 +135,7 @@ impl RawLock {
 /// poisoning.
 ///
 /// Acquiring returns a [`LockGuard`]; dropping the guard releases the lock — the guard is
-/// Python's `with lock:` block (LOCK-5), and it releases even when the block panics.
+/// Python's `with lock:` block, and it releases even when the block panics.
 ///
 /// # Examples
 ///
@@ -168,7 +168,7 @@ impl RawLock {
 /// # Fairness
 ///
 /// None, as in CPython: a releasing thread may re-acquire before a woken waiter. Every waiter
-/// still gets the lock once the holders stop re-acquiring (LOCK-4).
+/// still gets the lock once the holders stop re-acquiring.
 ///
 /// # Memory ordering
 ///
@@ -177,7 +177,7 @@ impl RawLock {
 ///
 /// # Differences from Python
 ///
-/// * `acquire(blocking=False, timeout=t)` and negative timeouts (LOCK-6, LOCK-7) cannot be
+/// * `acquire(blocking=False, timeout=t)` and negative timeouts cannot be
 ///   written: the three forms are three methods taking a `Duration`.
 /// * [`release`](Lock::release) and [`LockGuard::detach`] exist only on the data-less `Lock<()>`:
 ///   on `Lock<T>` a release from another thread while a guard is alive would hand out a second
@@ -200,7 +200,7 @@ unsafe impl<T: Send> Sync for Lock<T> {}
 unsafe impl<T: Send> Send for Lock<T> {}
 
 impl Lock<()> {
-    /// Creates an unlocked, data-less lock: Python's `threading.Lock()` (LOCK-1).
+    /// Creates an unlocked, data-less lock: Python's `threading.Lock()`.
     ///
     /// # Examples
     ///
@@ -212,12 +212,12 @@ impl Lock<()> {
         Lock::with_value(())
     }
 
-    /// Python's `release()`: unlocks the lock from any thread, not only the one that acquired it
-    /// (LOCK-13). Pair it with [`LockGuard::detach`] or use it to unlock on someone else's behalf.
+    /// Python's `release()`: unlocks the lock from any thread, not only the one that acquired it.
+    /// Pair it with [`LockGuard::detach`] or use it to unlock on someone else's behalf.
     ///
     /// # Errors
     ///
-    /// [`RuntimeError`] "release unlocked lock" if the lock is not locked (LOCK-14).
+    /// [`RuntimeError`] "release unlocked lock" if the lock is not locked.
     ///
     /// # Examples
     ///
@@ -257,11 +257,11 @@ impl<T> Lock<T> {
         }
     }
 
-    /// Blocks until the lock is acquired; Python's `acquire()` (LOCK-1, LOCK-4). The lock is
+    /// Blocks until the lock is acquired; Python's `acquire()`. The lock is
     /// released when the guard is dropped.
     ///
     /// Not reentrant: a thread that acquires a lock it already holds waits until another thread
-    /// releases it (LOCK-12) — for a data-carrying lock, forever. Use [`RLock`](super::RLock)
+    /// releases it — for a data-carrying lock, forever. Use [`RLock`](super::RLock)
     /// for re-entry.
     ///
     /// # Examples
@@ -281,8 +281,7 @@ impl<T> Lock<T> {
         LockGuard::new(self)
     }
 
-    /// Acquires the lock if it is free, without blocking: Python's `acquire(blocking=False)`
-    /// (LOCK-2, LOCK-3).
+    /// Acquires the lock if it is free, without blocking: Python's `acquire(blocking=False)`.
     ///
     /// # Examples
     ///
@@ -299,8 +298,8 @@ impl<T> Lock<T> {
     }
 
     /// Acquires the lock, waiting at most `timeout`: Python's `acquire(timeout=t)`. A free lock
-    /// is taken at once (LOCK-9); `None` after the timeout (LOCK-10), and the lock keeps working
-    /// (LOCK-11). `Duration::ZERO` tries once (LOCK-15).
+    /// is taken at once; `None` after the timeout, and the lock keeps working. `Duration::ZERO`
+    /// tries once.
     ///
     /// # Examples
     ///

@@ -127,7 +127,7 @@ impl RawRLock {
 }
 
 /// Python's `threading.RLock`: a reentrant lock. The thread that acquired it may acquire it
-/// again without blocking; it is free again once every level has been released (RLOCK-1).
+/// again without blocking; it is free again once every level has been released.
 ///
 /// [`RLock::new()`] is Python's data-less RLock; [`RLock::with_value`] protects a value, and
 /// its guards dereference to `&T` (shared: two guards of the same thread alias the value, so
@@ -160,8 +160,8 @@ impl RawRLock {
 /// # Differences from Python
 ///
 /// * Guards are `!Send`: a guard cannot be dropped (released) on another thread, so Python's
-///   RLOCK-3 misuse is a compile error. [`release`](RLock::release) keeps the runtime check
-///   for the data-less `RLock<()>`.
+///   release by a thread that does not own the lock is a compile error.
+///   [`release`](RLock::release) keeps the runtime check for the data-less `RLock<()>`.
 /// * `locked()` exists (Python 3.14 adds it; 3.13 has none).
 pub struct RLock<T = ()> {
     raw: RawRLock,
@@ -193,7 +193,7 @@ impl RLock<()> {
     /// # Errors
     ///
     /// [`RuntimeError`] "cannot release un-acquired lock" if the caller does not own the lock —
-    /// whether it is free (RLOCK-2) or held by another thread (RLOCK-3).
+    /// whether it is free or held by another thread.
     ///
     /// # Examples
     ///
@@ -229,8 +229,7 @@ impl<T> RLock<T> {
         }
     }
 
-    /// Blocks until the calling thread holds the lock; returns at once if it already does
-    /// (RLOCK-1).
+    /// Blocks until the calling thread holds the lock; returns at once if it already does.
     ///
     /// # Examples
     ///
@@ -264,7 +263,7 @@ impl<T> RLock<T> {
     }
 
     /// Acquires, waiting at most `timeout`; `None` after about `timeout` when another thread
-    /// holds it (RLOCK-8).
+    /// holds it.
     ///
     /// # Examples
     ///
@@ -283,7 +282,7 @@ impl<T> RLock<T> {
             .then(|| RLockGuard::new(self))
     }
 
-    /// Whether the calling thread holds the lock: Python's `_is_owned()` (RLOCK-5).
+    /// Whether the calling thread holds the lock: Python's `_is_owned()`.
     ///
     /// # Examples
     ///
@@ -300,7 +299,7 @@ impl<T> RLock<T> {
     }
 
     /// How many times the calling thread holds the lock; 0 for any other thread: Python's
-    /// `_recursion_count()` (RLOCK-4).
+    /// `_recursion_count()`.
     ///
     /// # Examples
     ///

@@ -179,7 +179,7 @@ impl RawSemaphore {
 
 /// Python's `threading.Semaphore`: a counter of permits. [`acquire`](Semaphore::acquire) takes
 /// one, waiting while there are none; [`release`](Semaphore::release) adds some. Any thread
-/// may release (SEM-14), and the value may grow past its initial value (SEM-13).
+/// may release, and the value may grow past its initial value.
 ///
 /// # Examples
 ///
@@ -207,8 +207,8 @@ impl RawSemaphore {
 ///
 /// # Timeouts
 ///
-/// [`try_acquire`](Semaphore::try_acquire) never blocks (SEM-4);
-/// [`acquire_timeout`](Semaphore::acquire_timeout) gives up after the duration (SEM-10).
+/// [`try_acquire`](Semaphore::try_acquire) never blocks;
+/// [`acquire_timeout`](Semaphore::acquire_timeout) gives up after the duration.
 ///
 /// # Fairness
 ///
@@ -217,10 +217,10 @@ impl RawSemaphore {
 ///
 /// # Differences from Python
 ///
-/// * The value is a `usize`: a negative initial value (SEM-1) does not compile. Values are
+/// * The value is a `usize`: a negative initial value does not compile. Values are
 ///   capped at [`Semaphore::MAX_VALUE`] (half the `usize` range); `new` panics above it and a
 ///   release that would pass it returns [`ValueError`].
-/// * `acquire(blocking=False, timeout=t)` (SEM-9) and negative timeouts (SEM-11) cannot be
+/// * `acquire(blocking=False, timeout=t)` and negative timeouts cannot be
 ///   written: the three forms are three methods.
 pub struct Semaphore {
     raw: RawSemaphore,
@@ -240,7 +240,7 @@ impl Semaphore {
     /// ```
     pub const MAX_VALUE: usize = usize::MAX / ONE;
 
-    /// A semaphore with `value` permits (SEM-3). `Semaphore::default()` has 1 (SEM-2).
+    /// A semaphore with `value` permits. `Semaphore::default()` has 1.
     ///
     /// # Panics
     ///
@@ -261,8 +261,8 @@ impl Semaphore {
         }
     }
 
-    /// Takes a permit, blocking while there is none. The guard gives it back when dropped
-    /// (SEM-12); [`SemaphoreGuard::detach`] keeps it.
+    /// Takes a permit, blocking while there is none. The guard gives it back when dropped;
+    /// [`SemaphoreGuard::detach`] keeps it.
     ///
     /// # Examples
     ///
@@ -279,7 +279,7 @@ impl Semaphore {
         SemaphoreGuard { sem: &self.raw }
     }
 
-    /// Takes a permit if one is free, without blocking (SEM-4).
+    /// Takes a permit if one is free, without blocking.
     ///
     /// # Examples
     ///
@@ -296,7 +296,7 @@ impl Semaphore {
             .then(|| SemaphoreGuard { sem: &self.raw })
     }
 
-    /// Takes a permit, waiting at most `timeout` (SEM-10).
+    /// Takes a permit, waiting at most `timeout`.
     ///
     /// # Examples
     ///
@@ -312,12 +312,12 @@ impl Semaphore {
             .then(|| SemaphoreGuard { sem: &self.raw })
     }
 
-    /// Python's `release(n)`: adds `n` permits and wakes up to `n` waiting threads (SEM-7).
+    /// Python's `release(n)`: adds `n` permits and wakes up to `n` waiting threads.
     /// Any thread may call it.
     ///
     /// # Errors
     ///
-    /// [`ValueError`] if `n == 0` (SEM-8), or if the value would exceed
+    /// [`ValueError`] if `n == 0`, or if the value would exceed
     /// [`Semaphore::MAX_VALUE`]; the value is then unchanged.
     ///
     /// # Examples
@@ -346,7 +346,7 @@ impl Semaphore {
 }
 
 impl Default for Semaphore {
-    /// One permit, as Python's `Semaphore()` (SEM-2).
+    /// One permit, as Python's `Semaphore()`.
     fn default() -> Self {
         Semaphore::new(1)
     }
@@ -359,8 +359,7 @@ impl fmt::Debug for Semaphore {
 }
 
 /// Python's `threading.BoundedSemaphore`: a [`Semaphore`] that refuses to be released above
-/// its initial value — the usual sign of a bug — with [`ValueError`] and no change (BSEM-1,
-/// BSEM-2).
+/// its initial value — the usual sign of a bug — with [`ValueError`] and no change.
 ///
 /// # Examples
 ///
@@ -455,8 +454,8 @@ impl BoundedSemaphore {
     ///
     /// # Errors
     ///
-    /// [`ValueError`] "Semaphore released too many times" when `value + n > initial`
-    /// (BSEM-1, BSEM-3), with the value unchanged (BSEM-2); [`ValueError`] for `n == 0`.
+    /// [`ValueError`] "Semaphore released too many times" when `value + n > initial`, with the
+    /// value unchanged; [`ValueError`] for `n == 0`.
     ///
     /// # Examples
     ///

@@ -33,7 +33,7 @@ pub(crate) enum Kind {
 /// |---|---|
 /// | `native_id` | `0` until the thread has run its first instruction and published its OS id; stays `0` if it never ran |
 /// | `finished` | the thread's function has returned (or panicked), or its spawn failed; `is_alive()` is false |
-/// | `never_started` | the operating system refused the spawn: `finished` too, and joins fail as before a start (THR-6) |
+/// | `never_started` | the operating system refused the spawn: `finished` too, and joins fail as before a start |
 /// | `joining_all` | the thread is inside [`join_non_daemon_threads`], which other callers then skip |
 #[derive(Debug, Default)]
 struct Life {
@@ -141,8 +141,8 @@ impl Shared {
 }
 
 struct Registry {
-    /// The `N` of `Thread-N` and `Dummy-N`: one counter for threads, timers and dummies
-    /// (THR-1), as in Python.
+    /// The `N` of `Thread-N` and `Dummy-N`: one counter for threads, timers and dummies, as in
+    /// Python.
     names: AtomicU64,
     /// Idents are never reused: the next one to hand out.
     idents: AtomicU64,
@@ -197,7 +197,7 @@ fn registry() -> &'static Registry {
 }
 
 /// The calling thread's entry, kept in a thread-local. A dummy thread's entry leaves the
-/// registry when its OS thread ends (THR-15).
+/// registry when its OS thread ends.
 struct Current {
     shared: Arc<Shared>,
     leave_on_exit: bool,
@@ -271,7 +271,7 @@ fn current_shared() -> Arc<Shared> {
     dummy
 }
 
-/// The daemon flag a new thread inherits (THR-16): the creator's, without registering the
+/// The daemon flag a new thread inherits: the creator's, without registering the
 /// creator as a dummy thread if it is not known yet (a foreign thread would be a daemon one).
 fn inherited_daemon() -> bool {
     match known_current() {
@@ -296,7 +296,7 @@ fn inherited_daemon() -> bool {
 /// let t = Thread::spawn(|| threading::current_thread());
 /// let seen_inside = t.handle().clone();
 /// let inside = t.join().unwrap();
-/// assert_eq!(inside, seen_inside); // THR-14: current_thread() is the Thread itself
+/// assert_eq!(inside, seen_inside); // current_thread() is the Thread itself
 /// assert!(!inside.is_alive());
 /// ```
 #[derive(Clone)]
@@ -305,13 +305,13 @@ pub struct ThreadHandle {
 }
 
 impl ThreadHandle {
-    /// The thread's name: the one given to [`ThreadBuilder::name`], else `Thread-N` (THR-1);
+    /// The thread's name: the one given to [`ThreadBuilder::name`], else `Thread-N`;
     /// `MainThread` for the main thread and `Dummy-N` for threads gilfree did not start.
     pub fn name(&self) -> String {
         self.shared.name.lock().clone()
     }
 
-    /// Renames the thread, at any time (THR-2). Only gilfree's name changes: the name the
+    /// Renames the thread, at any time. Only gilfree's name changes: the name the
     /// operating system (and Rust's panic messages) show stays the one it started with.
     ///
     /// # Examples
@@ -327,14 +327,14 @@ impl ThreadHandle {
         *self.shared.name.lock() = name.into();
     }
 
-    /// Python's `ident`: a non-zero number unique to this thread for the life of the process
-    /// (THR-3). It stays the same after the thread ends, and is never reused.
+    /// Python's `ident`: a non-zero number unique to this thread for the life of the process. It
+    /// stays the same after the thread ends, and is never reused.
     pub fn ident(&self) -> u64 {
         self.shared.ident
     }
 
     /// The operating system's id for the thread (Linux: its tid, what `top -H` shows), unique
-    /// among live threads (THR-3). A thread that has only just been spawned publishes it as
+    /// among live threads. A thread that has only just been spawned publishes it as
     /// its first step; this waits for that step. `0` — Python's `None` — for a thread that
     /// never ran: one whose spawn the operating system refused (seen through [`enumerate`]
     /// while the spawn was under way).
@@ -342,33 +342,33 @@ impl ThreadHandle {
         self.shared.native_id()
     }
 
-    /// Whether the thread is a daemon thread (THR-16). See [`ThreadBuilder::daemon`] for what
+    /// Whether the thread is a daemon thread. See [`ThreadBuilder::daemon`] for what
     /// that means in Rust.
     pub fn daemon(&self) -> bool {
         self.shared.daemon
     }
 
     /// `true` from the moment `spawn` returns until the thread's function has returned or
-    /// panicked, without needing a `join` (THR-4, THR-10). The main thread is always alive;
+    /// panicked, without needing a `join`. The main thread is always alive;
     /// a dummy thread is alive until its OS thread ends. A thread whose spawn failed is not
     /// alive, whenever its handle was taken.
     pub fn is_alive(&self) -> bool {
         !self.shared.is_finished()
     }
 
-    /// Whether this is a thread gilfree did not start (Python's `_DummyThread`, THR-15).
+    /// Whether this is a thread gilfree did not start (Python's `_DummyThread`).
     pub fn is_dummy(&self) -> bool {
         self.shared.kind == Kind::Dummy
     }
 
-    /// Waits until the thread has finished (THR-9: from any number of threads at once).
+    /// Waits until the thread has finished; any number of threads may wait at once.
     ///
     /// # Errors
     ///
-    /// `RuntimeError` instead of a deadlock when the thread would wait for itself (THR-7,
-    /// `main_thread().join()` in the main thread included), and for a dummy thread, whose end
-    /// gilfree cannot wait for (THR-15). `RuntimeError` "cannot join thread before it is
-    /// started" (THR-6) for a thread whose spawn the operating system refused — at once, and
+    /// `RuntimeError` instead of a deadlock when the thread would wait for itself
+    /// (`main_thread().join()` in the main thread included), and for a dummy thread, whose end
+    /// gilfree cannot wait for. `RuntimeError` "cannot join thread before it is
+    /// started" for a thread whose spawn the operating system refused — at once, and
     /// for joiners already waiting when the spawn failed.
     ///
     /// # Examples
@@ -382,7 +382,7 @@ impl ThreadHandle {
         self.join_wait(Wait::Forever).map(|_| ())
     }
 
-    /// Waits at most `timeout` for the thread to finish; `Ok(true)` once it has (THR-8).
+    /// Waits at most `timeout` for the thread to finish; `Ok(true)` once it has.
     /// `Duration::ZERO` polls.
     ///
     /// # Errors
@@ -418,7 +418,7 @@ impl ThreadHandle {
         Ok(finished)
     }
 
-    /// THR-6: a thread that never started cannot be joined.
+    /// A thread that never started cannot be joined.
     fn check_started(&self) -> Result<(), RuntimeError> {
         if self.shared.never_started() {
             return Err(RuntimeError::new("cannot join thread before it is started"));
@@ -533,7 +533,7 @@ impl Drop for Entry {
 }
 
 /// What the new thread's closure owns. Fields drop in declaration order, so an unrun closure
-/// drops `f` and its captures before the entry marks the thread finished (THR-18).
+/// drops `f` and its captures before the entry marks the thread finished.
 struct Start<F> {
     f: F,
     entry: Entry,
@@ -543,7 +543,7 @@ struct Start<F> {
 /// and joins with a timeout — whose function's value (or panic) comes back from [`join`].
 ///
 /// `spawn` is Python's `Thread(target=f)` followed by `start()`: when it returns, the thread
-/// has its ident, `is_alive()` is true and it is in [`enumerate`] (THR-4).
+/// has its ident, `is_alive()` is true and it is in [`enumerate`].
 ///
 /// # Examples
 ///
@@ -557,13 +557,12 @@ struct Start<F> {
 ///
 /// # Differences from Python
 ///
-/// * Creating and starting are one step, so `start()` twice (THR-5) and `join()` before
-///   `start()` (THR-6) cannot be written, and the daemon flag cannot change after the start
-///   (THR-16).
+/// * Creating and starting are one step, so `start()` twice and `join()` before
+///   `start()` cannot be written, and the daemon flag cannot change after the start.
 /// * [`join`](Self::join) consumes the handle and returns the function's value, or its panic
 ///   as [`JoinError::Panicked`]. Rust's panic hook prints the panic first, naming the thread,
-///   as Python's `excepthook` does (THR-17). [`join_timeout`](Self::join_timeout) borrows, so
-///   many threads may wait at once (THR-9).
+///   as Python's `excepthook` does. [`join_timeout`](Self::join_timeout) borrows, so
+///   many threads may wait at once.
 /// * Dropping a `Thread` detaches it: it keeps running, as a Python thread object that nobody
 ///   references any more.
 /// * Daemon threads: see [`ThreadBuilder::daemon`].
@@ -615,7 +614,7 @@ impl<T> Thread<T> {
     /// # Errors
     ///
     /// [`JoinError::Panicked`] if the function panicked (the payload comes back with it);
-    /// [`JoinError::Runtime`] if the calling thread is this thread (THR-7) — the handle must
+    /// [`JoinError::Runtime`] if the calling thread is this thread — the handle must
     /// have been sent into the thread itself — instead of a deadlock.
     ///
     /// # Examples
@@ -642,7 +641,7 @@ impl<T> Thread<T> {
     ///
     /// # Errors
     ///
-    /// `RuntimeError` when called from the thread itself (THR-7).
+    /// `RuntimeError` when called from the thread itself.
     pub fn join_timeout(&self, timeout: Duration) -> Result<bool, RuntimeError> {
         self.handle.join_timeout(timeout)
     }
@@ -711,14 +710,14 @@ impl ThreadBuilder {
         ThreadBuilder::default()
     }
 
-    /// The thread's name (THR-1); names need not be unique (THR-2). An empty name gets
+    /// The thread's name; names need not be unique. An empty name gets
     /// `Thread-N`, as in Python.
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
     }
 
-    /// Python's daemon flag (THR-16); without this call the thread inherits the creating
+    /// Python's daemon flag; without this call the thread inherits the creating
     /// thread's flag: `false` from the main thread or a non-daemon thread, `true` from a daemon
     /// thread or a thread gilfree did not start (a dummy thread is a daemon, as in Python).
     ///
@@ -765,7 +764,7 @@ impl ThreadBuilder {
     /// The operating system's error when it cannot create a thread (see
     /// [`stack_size`](Self::stack_size)). Nothing stays registered then: a handle that
     /// [`enumerate`] returned while the spawn was under way is not alive, its joins fail at
-    /// once as before a start (THR-6), and its `native_id()` is 0.
+    /// once as before a start, and its `native_id()` is 0.
     pub fn spawn<F, T>(self, f: F) -> io::Result<Thread<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -830,10 +829,10 @@ impl ThreadBuilder {
 // ---------------------------------------------------------------------------------------------
 // Module functions
 
-/// Python's `threading.current_thread()`: the calling thread's handle (THR-14). A thread that
+/// Python's `threading.current_thread()`: the calling thread's handle. A thread that
 /// gilfree did not start (`std::thread`, libtest's test threads) gets a dummy entry named
-/// `Dummy-N`, a daemon, listed by [`enumerate`] until its OS thread ends (THR-15). The main
-/// thread is `MainThread` (THR-13).
+/// `Dummy-N`, a daemon, listed by [`enumerate`] until its OS thread ends. The main
+/// thread is `MainThread`.
 ///
 /// # Examples
 ///
@@ -857,7 +856,7 @@ pub fn current_thread() -> ThreadHandle {
 }
 
 /// Python's `threading.main_thread()`: the thread the process started with, `MainThread`,
-/// from any thread (THR-13).
+/// from any thread.
 ///
 /// # Examples
 ///
@@ -867,10 +866,10 @@ pub fn current_thread() -> ThreadHandle {
 /// let main = threading::main_thread();
 /// assert_eq!(main.name(), "MainThread");
 /// assert!(main.is_alive());
-/// // A doctest runs on its process's main thread (THR-13):
+/// // A doctest runs on its process's main thread:
 /// assert_eq!(threading::current_thread(), main);
 /// assert_eq!(threading::get_ident(), main.ident());
-/// assert_eq!(main.join().unwrap_err().message(), "cannot join current thread"); // THR-7
+/// assert_eq!(main.join().unwrap_err().message(), "cannot join current thread");
 /// // Elsewhere, it is someone else:
 /// let elsewhere = gilfree::Thread::spawn(|| threading::main_thread() != threading::current_thread());
 /// assert!(elsewhere.join().unwrap());
@@ -883,7 +882,7 @@ pub fn main_thread() -> ThreadHandle {
 
 /// Python's `threading.enumerate()`: every live thread — the main thread, the threads that
 /// gilfree started and that have not finished, and the dummy threads that are still running —
-/// in the order they became known (THR-11, THR-12).
+/// in the order they became known.
 ///
 /// # Examples
 ///
@@ -908,8 +907,7 @@ pub fn enumerate() -> Vec<ThreadHandle> {
         .collect()
 }
 
-/// Python's `threading.active_count()`: `enumerate().len()`, without building the list
-/// (THR-12).
+/// Python's `threading.active_count()`: `enumerate().len()`, without building the list.
 ///
 /// # Examples
 ///

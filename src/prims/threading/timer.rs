@@ -71,10 +71,10 @@ impl Drop for DoneOnDrop {
     }
 }
 
-/// Python's `threading.Timer`: runs a function once, on a thread of its own, after an interval
-/// (TMR-1), unless [`cancel`](Self::cancel)led first (TMR-3).
+/// Python's `threading.Timer`: runs a function once, on a thread of its own, after an interval,
+/// unless [`cancel`](Self::cancel)led first.
 ///
-/// A `Timer` is a thread (TMR-4): it has a `Thread-N` name, an ident, `is_alive()`, and joins.
+/// A `Timer` is a thread: it has a `Thread-N` name, an ident, `is_alive()`, and joins.
 ///
 /// # Examples
 ///
@@ -94,10 +94,10 @@ impl Drop for DoneOnDrop {
 ///
 /// # Differences from Python
 ///
-/// `Timer::start` creates and starts it in one step, so "cancel before start" (TMR-3) is a
-/// timer cancelled straight after `start`, and "start twice" (TMR-4) cannot be written.
+/// `Timer::start` creates and starts it in one step, so "cancel before start" is a
+/// timer cancelled straight after `start`, and "start twice" cannot be written.
 /// [`cancel`](Self::cancel) says whether it stopped the function. An interval of
-/// `Duration::ZERO` fires at once (Python's negative interval, TMR-4); `Duration::MAX` never
+/// `Duration::ZERO` fires at once (Python's negative interval); `Duration::MAX` never
 /// fires unless cancelled.
 #[must_use = "dropping a Timer does not cancel it; keep it to cancel() or join()"]
 pub struct Timer {
@@ -106,7 +106,7 @@ pub struct Timer {
 }
 
 impl Timer {
-    /// Starts a timer that calls `f` once after `interval` (TMR-1).
+    /// Starts a timer that calls `f` once after `interval`.
     ///
     /// # Panics
     ///
@@ -159,7 +159,7 @@ impl Timer {
 
     /// Stops the timer if it has not fired yet: returns `true` when this call stopped it — the
     /// function then never runs — and `false` when it had already fired (or was cancelled
-    /// before), which changes nothing (TMR-3).
+    /// before), which changes nothing.
     ///
     /// # Examples
     ///
@@ -183,7 +183,7 @@ impl Timer {
     }
 
     /// Python's `timer.finished.is_set()`: the timer was cancelled, or its function has run
-    /// to the end (TMR-4).
+    /// to the end.
     pub fn finished(&self) -> bool {
         matches!(*self.shared.phase.lock(), Phase::Done | Phase::Cancelled)
     }
