@@ -63,7 +63,7 @@ pub enum Fifo {}
 pub enum Lifo {}
 
 /// Smallest item first: Python's `queue.PriorityQueue` (a binary heap; equal items come out in
-/// no particular order, as in Python, Q-1).
+/// no particular order, as in Python).
 #[derive(Debug)]
 pub enum Priority {}
 
@@ -259,7 +259,7 @@ pub type Queue<T> = BaseQueue<T, Fifo>;
 /// for n in [111, 333, 222] {
 ///     q.put(n).unwrap();
 /// }
-/// assert_eq!(q.try_iter().collect::<Vec<_>>(), [222, 333, 111]); // Q-1
+/// assert_eq!(q.try_iter().collect::<Vec<_>>(), [222, 333, 111]); // newest first
 /// ```
 pub type LifoQueue<T> = BaseQueue<T, Lifo>;
 
@@ -275,7 +275,7 @@ pub type LifoQueue<T> = BaseQueue<T, Lifo>;
 /// for n in [111, 333, 222] {
 ///     q.put(n).unwrap();
 /// }
-/// assert_eq!(q.try_iter().collect::<Vec<_>>(), [111, 222, 333]); // Q-1
+/// assert_eq!(q.try_iter().collect::<Vec<_>>(), [111, 222, 333]); // smallest first
 /// ```
 ///
 /// # User code under the lock: `Ord`
@@ -286,7 +286,7 @@ pub type LifoQueue<T> = BaseQueue<T, Lifo>;
 ///
 /// A panicking comparison unwinds out of the `put` or `get` that called it and leaves the queue
 /// usable: the lock is released, sizes and the task count stay right and waiting threads are
-/// woken (Q-11). No item is lost: the item of a `put` whose comparison panicked is queued (and
+/// woken. No item is lost: the item of a `put` whose comparison panicked is queued (and
 /// counted, as a put); the item a `get` was taking out when its re-ordering panicked stays
 /// queued. The order of the items after such a panic is not promised.
 ///
@@ -323,7 +323,7 @@ impl<S> State<S> {
 /// * `maxsize` bounds the number of queued items; `0` means unbounded, as in Python (not a
 ///   rendezvous channel). A bounded queue makes `put` wait for room.
 /// * Every `put` counts a task; [`task_done`](Self::task_done) marks one finished and
-///   [`join`](Self::join) waits until all are (Q-9).
+///   [`join`](Self::join) waits until all are.
 /// * [`shutdown`](Self::shutdown) (Python 3.13) refuses new puts and lets getters drain what is
 ///   left, or discards it (`immediate`).
 ///
@@ -349,7 +349,7 @@ impl<S> State<S> {
 ///
 /// # Fairness
 ///
-/// Each put wakes one sleeping getter and each get wakes one sleeping putter (Q-6); a thread
+/// Each put wakes one sleeping getter and each get wakes one sleeping putter; a thread
 /// that arrives while a woken one is on its way may take the item first, as in Python.
 ///
 /// # Memory ordering
@@ -393,7 +393,7 @@ impl<S> State<S> {
 /// # Differences from Python
 ///
 /// * A negative timeout cannot be written as a `Duration`, so Python's `ValueError` for one
-///   (Q-7) has no counterpart.
+///   has no counterpart.
 /// * Failed puts return the item: `PutError::Full(item)`, `ShutDown(item)`.
 /// * Python's `put(x, block=False)` is [`put_nowait`](Self::put_nowait).
 pub struct BaseQueue<T, O: Order<T>> {
@@ -461,7 +461,7 @@ enum Ringed<R, T> {
 }
 
 impl<T, O: Order<T>> BaseQueue<T, O> {
-    /// A new queue holding at most `maxsize` items; `0` means unbounded (Q-3).
+    /// A new queue holding at most `maxsize` items; `0` means unbounded.
     ///
     /// # Examples
     ///
@@ -508,10 +508,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         }
     }
 
-    /// Puts `item`, waiting for room while the queue is full (Q-6). Counts one unfinished task.
+    /// Puts `item`, waiting for room while the queue is full. Counts one unfinished task.
     ///
-    /// Returns `Err(ShutDown(item))` once the queue is shut down, also while waiting (QS-2,
-    /// QS-7): the item is not added, and comes back.
+    /// Returns `Err(ShutDown(item))` once the queue is shut down, also while waiting: the item is
+    /// not added, and comes back.
     ///
     /// User code under the lock: a `PriorityQueue` item's `Ord`, here and in `put_timeout` and
     /// `put_nowait` (see "User code" above).
@@ -528,7 +528,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             .map_err(|err| ShutDown(err.into_inner()))
     }
 
-    /// Puts `item`, waiting at most `timeout` for room (Q-4, Q-6).
+    /// Puts `item`, waiting at most `timeout` for room.
     ///
     /// # Examples
     ///
@@ -545,7 +545,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.put_inner(item, Wait::timeout(timeout))
     }
 
-    /// Puts `item` if there is room now; never waits (Q-4). Python's `put(x, block=False)`.
+    /// Puts `item` if there is room now; never waits. Python's `put(x, block=False)`.
     ///
     /// # Examples
     ///
@@ -561,10 +561,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.put_inner(item, Wait::Never)
     }
 
-    /// Takes the next item, waiting while the queue is empty (Q-6).
+    /// Takes the next item, waiting while the queue is empty.
     ///
     /// After a [`shutdown`](Self::shutdown) it still returns what is left, then
-    /// `Err(ShutDown)` at once, without waiting (QS-3). Waiting getters wake on shutdown (QS-6).
+    /// `Err(ShutDown)` at once, without waiting. Waiting getters wake on shutdown.
     ///
     /// User code under the lock: a `PriorityQueue` item's `Ord`, here and in `get_timeout`,
     /// `get_nowait`, `iter` and `try_iter` (see "User code" above).
@@ -584,7 +584,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.get_inner(Wait::Forever).map_err(|_| ShutDown(()))
     }
 
-    /// Takes the next item, waiting at most `timeout` (Q-5).
+    /// Takes the next item, waiting at most `timeout`.
     ///
     /// # Examples
     ///
@@ -599,7 +599,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.get_inner(Wait::timeout(timeout))
     }
 
-    /// Takes the next item if there is one now; never waits (Q-5). Python's
+    /// Takes the next item if there is one now; never waits. Python's
     /// `get(block=False)`.
     ///
     /// # Examples
@@ -617,7 +617,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.get_inner(Wait::Never)
     }
 
-    /// The number of queued items (Q-2). Another thread may change it at any moment.
+    /// The number of queued items. Another thread may change it at any moment.
     ///
     /// Takes no lock, except for the moment when `set_maxsize` or `shutdown` moves the ring's
     /// items to the locked core (see "Storage"): it then waits for the move, rather than count
@@ -660,7 +660,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         in_ring + st.items.len()
     }
 
-    /// Whether the queue holds no items (Q-2).
+    /// Whether the queue holds no items.
     ///
     /// # Examples
     ///
@@ -673,7 +673,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.qsize() == 0
     }
 
-    /// Whether a bounded queue holds `maxsize` items or more (Q-2); never for an unbounded one.
+    /// Whether a bounded queue holds `maxsize` items or more; never for an unbounded one.
     ///
     /// # Examples
     ///
@@ -705,7 +705,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.state.lock().maxsize
     }
 
-    /// Changes the bound at run time, as assigning Python's `q.maxsize` does (Q-10). Shrinking
+    /// Changes the bound at run time, as assigning Python's `q.maxsize` does. Shrinking
     /// below [`qsize`](Self::qsize) keeps the items and makes puts wait; growing wakes waiting
     /// putters.
     ///
@@ -762,11 +762,11 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.puts().wrapping_sub(settled)
     }
 
-    /// Marks one task finished (Q-9): call it once per item taken, when the work on it is done.
+    /// Marks one task finished: call it once per item taken, when the work on it is done.
     /// When the count reaches zero, every [`join`](Self::join) returns.
     ///
     /// Returns `Err(ValueError)` when there is no unfinished task; the count never goes
-    /// negative (Q-8).
+    /// negative.
     ///
     /// # Examples
     ///
@@ -803,10 +803,10 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         }
     }
 
-    /// Waits until every item put has been marked done with [`task_done`](Self::task_done)
-    /// (Q-9). Returns at once when nothing is unfinished; can be called again and from many
-    /// threads. A plain [`shutdown`](Self::shutdown) does not release it; an immediate one
-    /// does, by discarding the queued items' tasks (QS-4, QS-8).
+    /// Waits until every item put has been marked done with [`task_done`](Self::task_done). Returns
+    /// at once when nothing is unfinished; can be called again and from many threads. A plain
+    /// [`shutdown`](Self::shutdown) does not release it; an immediate one does, by discarding the
+    /// queued items' tasks.
     ///
     /// # Examples
     ///
@@ -833,16 +833,16 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.join_inner(Wait::timeout(timeout))
     }
 
-    /// Shuts the queue down (Python 3.13, QS-1 … QS-9). From now on every put fails with
-    /// `ShutDown`, also for putters that are waiting now (QS-2, QS-7).
+    /// Shuts the queue down (Python 3.13). From now on every put fails with
+    /// `ShutDown`, also for putters that are waiting now.
     ///
-    /// * `immediate = false`: getters still receive the queued items, then `ShutDown` (QS-3);
-    ///   `join` still waits for `task_done` on every item (QS-8).
+    /// * `immediate = false`: getters still receive the queued items, then `ShutDown`;
+    ///   `join` still waits for `task_done` on every item.
     /// * `immediate = true`: the queued items are dropped, each one's task counted as done, so
-    ///   `join` returns once nothing else is unfinished; every getter gets `ShutDown` (QS-4).
+    ///   `join` returns once nothing else is unfinished; every getter gets `ShutDown`.
     ///
     /// A later plain shutdown changes nothing; an immediate one after a plain one drains.
-    /// There is no way back (QS-1). The dropped items' destructors run after the queue's lock
+    /// There is no way back. The dropped items' destructors run after the queue's lock
     /// is released and the shutdown is complete (counts, wake-ups), so they may use the queue;
     /// if one panics, the others are still dropped and the panic then leaves `shutdown`.
     ///
@@ -902,7 +902,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         drop(discarded);
     }
 
-    /// Whether [`shutdown`](Self::shutdown) was called (QS-1).
+    /// Whether [`shutdown`](Self::shutdown) was called.
     ///
     /// # Examples
     ///

@@ -7,7 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// Python's `queue.SimpleQueue`: an unbounded first-in, first-out queue. `put` never blocks
-/// and never fails; there is no `maxsize`, `task_done`, `join` or `shutdown` (SQ-1).
+/// and never fails; there is no `maxsize`, `task_done`, `join` or `shutdown`.
 ///
 /// # Examples
 ///
@@ -22,7 +22,7 @@ use std::time::Duration;
 /// };
 /// let got: Vec<i32> = (0..100).map(|_| q.get()).collect();
 /// producer.join().unwrap();
-/// assert_eq!(got, (0..100).collect::<Vec<_>>()); // one producer: order kept (SQ-4)
+/// assert_eq!(got, (0..100).collect::<Vec<_>>()); // one producer: order kept
 /// ```
 ///
 /// # Timeouts
@@ -37,7 +37,7 @@ use std::time::Duration;
 /// # Differences from Python
 ///
 /// `get` cannot fail, so it returns the item itself; a negative timeout cannot be written as
-/// a `Duration` (SQ-3).
+/// a `Duration`.
 pub struct SimpleQueue<T> {
     // The Queue core, never bounded and never shut down; its task count is not exposed.
     inner: Queue<T>,
@@ -58,7 +58,7 @@ impl<T> SimpleQueue<T> {
         }
     }
 
-    /// Adds `item`; never blocks (SQ-1).
+    /// Adds `item`; never blocks.
     ///
     /// # Examples
     ///
@@ -92,7 +92,7 @@ impl<T> SimpleQueue<T> {
         }
     }
 
-    /// Takes the next item, waiting at most `timeout` (SQ-2).
+    /// Takes the next item, waiting at most `timeout`.
     ///
     /// # Examples
     ///
@@ -107,7 +107,7 @@ impl<T> SimpleQueue<T> {
         self.get_with(Wait::timeout(timeout))
     }
 
-    /// Takes the next item if there is one now; never waits (SQ-2).
+    /// Takes the next item if there is one now; never waits.
     ///
     /// # Examples
     ///
