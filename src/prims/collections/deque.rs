@@ -11,7 +11,7 @@ use std::fmt;
 ///
 /// A deque with a `maxlen` never grows past it: adding at one end drops an item from the
 /// other, and the dropped item comes back from [`append`](Self::append) and
-/// [`append_left`](Self::append_left) (DQ-5).
+/// [`append_left`](Self::append_left).
 ///
 /// # Examples
 ///
@@ -34,11 +34,11 @@ use std::fmt;
 ///
 /// # Differences from Python
 ///
-/// * `pop` and `pop_left` on an empty deque return `None` (Python raises IndexError, DQ-2).
+/// * `pop` and `pop_left` on an empty deque return `None` (Python raises IndexError).
 /// * Python's `d[i]`, `d[i] = x` and `del d[i]` are [`get`](Self::get),
 ///   [`set`](Self::set) and [`remove_at`](Self::remove_at).
-/// * There is no live iterator, so Python's "deque mutated during iteration" cannot happen
-///   (DQ-18): [`to_vec`](Self::to_vec) and `&deque` in a `for` loop iterate over a snapshot.
+/// * There is no live iterator, so Python's "deque mutated during iteration" cannot happen:
+///   [`to_vec`](Self::to_vec) and `&deque` in a `for` loop iterate over a snapshot.
 ///
 /// # Re-entry and panics in user code
 ///
@@ -108,8 +108,8 @@ impl<T> Deque<T> {
         }
     }
 
-    /// A new, empty deque that holds at most `maxlen` items (DQ-3). With `maxlen == 0` it
-    /// accepts and discards everything (DQ-6).
+    /// A new, empty deque that holds at most `maxlen` items. With `maxlen == 0` it
+    /// accepts and discards everything.
     ///
     /// # Examples
     ///
@@ -126,8 +126,7 @@ impl<T> Deque<T> {
         }
     }
 
-    /// The bound given at construction; `None` for an unbounded deque (DQ-3). It cannot change
-    /// (DQ-4).
+    /// The bound given at construction; `None` for an unbounded deque. It cannot change.
     ///
     /// # Examples
     ///
@@ -139,7 +138,7 @@ impl<T> Deque<T> {
     }
 
     /// Adds `item` at the right end. On a full bounded deque the leftmost item is removed and
-    /// returned; with `maxlen == 0`, `item` itself comes back (DQ-5, DQ-6).
+    /// returned; with `maxlen == 0`, `item` itself comes back.
     ///
     /// # Examples
     ///
@@ -160,7 +159,7 @@ impl<T> Deque<T> {
     }
 
     /// Adds `item` at the left end. On a full bounded deque the rightmost item is removed and
-    /// returned (DQ-5).
+    /// returned.
     ///
     /// # Examples
     ///
@@ -182,7 +181,7 @@ impl<T> Deque<T> {
         push(&mut items, self.maxlen, item, End::Left)
     }
 
-    /// Removes and returns the rightmost item; `None` when empty (DQ-1, DQ-2).
+    /// Removes and returns the rightmost item; `None` when empty.
     ///
     /// # Examples
     ///
@@ -195,7 +194,7 @@ impl<T> Deque<T> {
         self.items.lock().pop_back()
     }
 
-    /// Removes and returns the leftmost item; `None` when empty (DQ-1, DQ-2).
+    /// Removes and returns the leftmost item; `None` when empty.
     ///
     /// # Examples
     ///
@@ -211,7 +210,7 @@ impl<T> Deque<T> {
 
     /// Appends every item of `iter` at the right end, as one atomic step. The iterator is
     /// consumed first, with the deque unlocked, so it may read this same deque
-    /// (`dq.extend(&dq)` doubles it, DQ-8). A bounded deque keeps the rightmost items (DQ-5);
+    /// (`dq.extend(&dq)` doubles it). A bounded deque keeps the rightmost items;
     /// the ones pushed out are dropped.
     ///
     /// # Examples
@@ -232,7 +231,7 @@ impl<T> Deque<T> {
         self.extend_at(iter, End::Right)
     }
 
-    /// Adds every item of `iter` at the left end, one by one, so they end up reversed (DQ-7);
+    /// Adds every item of `iter` at the left end, one by one, so they end up reversed;
     /// otherwise as [`extend`](Self::extend), re-entry and panics included.
     ///
     /// # Examples
@@ -272,10 +271,10 @@ impl<T> Deque<T> {
     }
 
     /// Inserts `item` so that it ends up at position `index`, with `list.insert`'s indexing:
-    /// negative counts from the end, out of range clamps to the ends (DQ-9).
+    /// negative counts from the end, out of range clamps to the ends.
     ///
     /// Returns `Err(IndexError)` holding `item` when a bounded deque is already full, at any
-    /// position (DQ-10).
+    /// position.
     ///
     /// # Examples
     ///
@@ -301,7 +300,7 @@ impl<T> Deque<T> {
         Ok(())
     }
 
-    /// Rotates `n` steps to the right (negative: to the left), modulo the length (DQ-11).
+    /// Rotates `n` steps to the right (negative: to the left), modulo the length.
     /// `rotate(1)` turns `abcde` into `eabcd`.
     ///
     /// # Examples
@@ -323,7 +322,7 @@ impl<T> Deque<T> {
         }
     }
 
-    /// Removes all items; `maxlen` stays (DQ-16).
+    /// Removes all items; `maxlen` stays.
     ///
     /// # Re-entry and panics
     ///
@@ -346,7 +345,7 @@ impl<T> Deque<T> {
         drop(old);
     }
 
-    /// Reverses the items in place (DQ-15).
+    /// Reverses the items in place.
     ///
     /// # Examples
     ///
@@ -359,7 +358,7 @@ impl<T> Deque<T> {
         self.items.lock().make_contiguous().reverse();
     }
 
-    /// The number of items (DQ-1).
+    /// The number of items.
     ///
     /// # Examples
     ///
@@ -385,7 +384,7 @@ impl<T> Deque<T> {
     }
 
     /// Removes and returns the item at `index` (negative counts from the end): Python's
-    /// `del d[i]`, which also returns it here. `Err(IndexError)` when out of range (DQ-17).
+    /// `del d[i]`, which also returns it here. `Err(IndexError)` when out of range.
     ///
     /// # Examples
     ///
@@ -407,7 +406,7 @@ impl<T> Deque<T> {
     }
 
     /// Replaces the item at `index` (negative counts from the end) and returns the old one:
-    /// Python's `d[i] = item`. Out of range, `Err(IndexError)` gives `item` back (DQ-17).
+    /// Python's `d[i] = item`. Out of range, `Err(IndexError)` gives `item` back.
     ///
     /// # Examples
     ///
@@ -432,8 +431,8 @@ impl<T> Deque<T> {
 
     /// Runs `f` on the items with the deque locked, for a compound step that must be atomic
     /// (look at the front, then pop it only if…). If `f` grows a bounded deque past its
-    /// `maxlen`, the leftmost items are dropped afterwards, as [`append`](Self::append) would
-    /// (DQ-5) — also when `f` panics.
+    /// `maxlen`, the leftmost items are dropped afterwards, as [`append`](Self::append) would —
+    /// also when `f` panics.
     ///
     /// # Examples
     ///
@@ -497,7 +496,7 @@ impl<T> Deque<T> {
 
 impl<T: Clone> Deque<T> {
     /// A snapshot of the items, left to right: a consistent copy even while other threads
-    /// change the deque (DQ-24).
+    /// change the deque.
     ///
     /// # Examples
     ///
@@ -526,7 +525,7 @@ impl<T: Clone> Deque<T> {
     }
 
     /// A copy of the item at `index` (negative counts from the end): Python's `d[i]`;
-    /// `None` when out of range (DQ-17).
+    /// `None` when out of range.
     ///
     /// # Examples
     ///
@@ -560,7 +559,7 @@ macro_rules! compares_under_the_lock {
 
 impl<T: PartialEq> Deque<T> {
     /// Removes the first item equal to `value` and returns it; `Err(ValueError)` when there
-    /// is none (DQ-12). A panicking comparison leaves the deque as it was.
+    /// is none. A panicking comparison leaves the deque as it was.
     ///
     /// # Examples
     ///
@@ -584,7 +583,7 @@ impl<T: PartialEq> Deque<T> {
             .ok_or(ValueError::new("deque.remove(x): x not in deque"))
     }
 
-    /// How many items equal `value` (DQ-13).
+    /// How many items equal `value`.
     ///
     /// # Examples
     ///
@@ -602,7 +601,7 @@ impl<T: PartialEq> Deque<T> {
             .run_user_code(|| items.iter().filter(|item| *item == value).count())
     }
 
-    /// The position of the first item equal to `value`, if any (DQ-14).
+    /// The position of the first item equal to `value`, if any.
     ///
     /// # Examples
     ///
@@ -623,7 +622,7 @@ impl<T: PartialEq> Deque<T> {
 
     /// Python's `d.index(value, start, stop)`: the first position in `start..stop` holding
     /// `value`, with `list.index`'s bounds (negative counts from the end, out of range
-    /// clamps; DQ-14). Use `isize::MAX` for "to the end".
+    /// clamps). Use `isize::MAX` for "to the end".
     ///
     /// # Examples
     ///
@@ -732,7 +731,7 @@ impl<T> FromIterator<T> for Deque<T> {
 }
 
 impl<T: Clone> Clone for Deque<T> {
-    /// An independent copy of a snapshot, with the same `maxlen` (DQ-20). `T::clone` runs as
+    /// An independent copy of a snapshot, with the same `maxlen`. `T::clone` runs as
     /// in [`Deque::to_vec`].
     fn clone(&self) -> Self {
         Deque {
@@ -785,7 +784,7 @@ impl<T> Deque<T> {
 }
 
 impl<T: PartialEq> PartialEq for Deque<T> {
-    /// Equal items in the same order; `maxlen` does not count (DQ-19).
+    /// Equal items in the same order; `maxlen` does not count.
     fn eq(&self, other: &Self) -> bool {
         self.with_pair(other, |a, b| a == b)
     }
@@ -794,7 +793,7 @@ impl<T: PartialEq> PartialEq for Deque<T> {
 impl<T: Eq> Eq for Deque<T> {}
 
 impl<T: PartialOrd> PartialOrd for Deque<T> {
-    /// Lexicographic, as Python's (and `Vec`'s) comparison (DQ-19).
+    /// Lexicographic, as Python's (and `Vec`'s) comparison.
     fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
         self.with_pair(other, |a, b| a.partial_cmp(b))
     }

@@ -15,9 +15,9 @@ use std::hash::{BuildHasher, Hash};
 /// The items are spread over independent shards (by default four per CPU), each a hash table
 /// behind its own lock: `add`, `contains`, `remove` and `discard` lock one shard, so threads
 /// working on different items run in parallel. Each item is stored with its hash, as CPython's
-/// set does: growing a shard never calls `T::hash`. The whole-set operations (`len`, `clear`, [`to_hash_set`](Self::to_hash_set), the set
-/// algebra) lock every shard at once, in order, so they see or make one consistent state
-/// (SET-11).
+/// set does: growing a shard never calls `T::hash`. The whole-set operations (`len`, `clear`,
+/// [`to_hash_set`](Self::to_hash_set), the set algebra) lock every shard at once, in order, so they
+/// see or make one consistent state.
 ///
 /// # Examples
 ///
@@ -39,12 +39,13 @@ use std::hash::{BuildHasher, Hash};
 ///
 /// # Differences from Python
 ///
-/// * `pop` on an empty set returns `None` (Python raises KeyError, SET-5).
+/// * `pop` on an empty set returns `None` (Python raises KeyError).
 /// * The set algebra ([`union`](Self::union) and friends) works on snapshots: with other
 ///   threads changing the sets, the result reflects each set at one moment. The in-place forms
 ///   (`update`, `intersection_update`, …) take a snapshot of the other set, then change this
 ///   one in a single step (every shard locked), as free-threaded Python's `|=` does.
-/// * There is no live iterator (SET-10 cannot happen): iterate over [`to_vec`](Self::to_vec)
+/// * There is no live iterator, so Python's "changed size during iteration" error cannot
+///   happen: iterate over [`to_vec`](Self::to_vec)
 ///   or [`to_hash_set`](Self::to_hash_set).
 ///
 /// # Re-entry and panics in user code
@@ -190,7 +191,7 @@ impl<T, S> Set<T, S> {
         self.shards.iter().map(|shard| shard.read()).collect()
     }
 
-    /// The number of items (SET-1).
+    /// The number of items.
     ///
     /// # Examples
     ///
@@ -217,8 +218,7 @@ impl<T, S> Set<T, S> {
         self.read_all().iter().all(|table| table.is_empty())
     }
 
-    /// Removes every item, as one step: a concurrent snapshot sees all of them or none
-    /// (SET-6, SET-11).
+    /// Removes every item, as one step: a concurrent snapshot sees all of them or none.
     ///
     /// # Re-entry and panics
     ///
@@ -270,7 +270,7 @@ impl<T, S> Set<T, S> {
         drop_all(rejected);
     }
 
-    /// Removes and returns some item; `None` when empty (SET-5).
+    /// Removes and returns some item; `None` when empty.
     ///
     /// # Examples
     ///
@@ -293,7 +293,7 @@ impl<T, S> Set<T, S> {
 }
 
 impl<T: Clone, S> Set<T, S> {
-    /// A snapshot of the items, in no particular order (SET-11: all of one moment).
+    /// A snapshot of the items, in no particular order (all of one moment).
     ///
     /// # Examples
     ///
@@ -427,7 +427,7 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
             .collect()
     }
 
-    /// Adds `value`; `true` if it was not there yet (SET-2).
+    /// Adds `value`; `true` if it was not there yet.
     ///
     /// # Examples
     ///
@@ -482,7 +482,7 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
     }
 
     /// Removes `value` and returns the item that was stored; `Err(KeyError)` carrying an owned
-    /// copy of the key when it is not there (SET-3). The copy is made only on that miss, so the
+    /// copy of the key when it is not there. The copy is made only on that miss, so the
     /// error borrows nothing and propagates with `?` into `Box<dyn Error + Send + Sync>`.
     ///
     /// # Examples
@@ -509,7 +509,7 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
         self.take(value).ok_or_else(|| KeyError(value.to_owned()))
     }
 
-    /// Removes `value` if present; `true` if it was there (SET-4).
+    /// Removes `value` if present; `true` if it was there.
     ///
     /// # Examples
     ///
@@ -578,7 +578,7 @@ impl<T: Hash + Eq, S: BuildHasher> Set<T, S> {
 }
 
 impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
-    /// A snapshot as a `std` `HashSet` (SET-11: all of one moment).
+    /// A snapshot as a `std` `HashSet` (all of one moment).
     ///
     /// # Examples
     ///
@@ -607,7 +607,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         out
     }
 
-    /// The items in either set, as a new set (SET-7). `other` may be `self`.
+    /// The items in either set, as a new set. `other` may be `self`.
     ///
     /// # Examples
     ///
@@ -623,7 +623,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         out
     }
 
-    /// The items in both sets, as a new set (SET-7). `other` may be `self`.
+    /// The items in both sets, as a new set. `other` may be `self`.
     ///
     /// # Examples
     ///
@@ -637,7 +637,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         self.sibling_with(self.to_vec().into_iter().filter(|x| theirs.contains(x)))
     }
 
-    /// The items of `self` not in `other`, as a new set (SET-7). `other` may be `self`.
+    /// The items of `self` not in `other`, as a new set. `other` may be `self`.
     ///
     /// # Examples
     ///
@@ -651,7 +651,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         self.sibling_with(self.to_vec().into_iter().filter(|x| !theirs.contains(x)))
     }
 
-    /// The items in exactly one of the sets, as a new set (SET-7). `other` may be `self`.
+    /// The items in exactly one of the sets, as a new set. `other` may be `self`.
     ///
     /// # Examples
     ///
@@ -668,7 +668,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         self.sibling_with(mine.symmetric_difference(&theirs).cloned())
     }
 
-    /// Adds the items of `other` (Python's `s |= o`, SET-8). `other` may be `self`.
+    /// Adds the items of `other` (Python's `s |= o`). `other` may be `self`.
     ///
     /// # Examples
     ///
@@ -702,7 +702,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         drop_all(theirs);
     }
 
-    /// Keeps only the items also in `other` (Python's `s &= o`, SET-8). `other` may be `self`.
+    /// Keeps only the items also in `other` (Python's `s &= o`). `other` may be `self`.
     ///
     /// # Examples
     ///
@@ -739,7 +739,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         drop_all(theirs);
     }
 
-    /// Removes the items that are in `other` (Python's `s -= o`, SET-8); with `other` being
+    /// Removes the items that are in `other` (Python's `s -= o`); with `other` being
     /// `self`, empties it.
     ///
     /// # Examples
@@ -769,7 +769,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         drop_all(theirs);
     }
 
-    /// Keeps the items in exactly one of the sets (Python's `s ^= o`, SET-8); with `other`
+    /// Keeps the items in exactly one of the sets (Python's `s ^= o`); with `other`
     /// being `self`, empties it.
     ///
     /// # Examples
@@ -809,7 +809,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         drop_all(theirs);
     }
 
-    /// Whether every item of `self` is in `other` (SET-9). `other` may be `self`.
+    /// Whether every item of `self` is in `other`. `other` may be `self`.
     ///
     /// # Examples
     ///
@@ -823,7 +823,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         self.to_hash_set().is_subset(&other.to_hash_set())
     }
 
-    /// Whether every item of `other` is in `self` (SET-9).
+    /// Whether every item of `other` is in `self`.
     ///
     /// # Examples
     ///
@@ -837,7 +837,7 @@ impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Set<T, S> {
         other.is_subset(self)
     }
 
-    /// Whether the sets have no item in common (SET-9).
+    /// Whether the sets have no item in common.
     ///
     /// # Examples
     ///
@@ -859,7 +859,7 @@ impl<T> Default for Set<T, RandomState> {
 }
 
 impl<T: Hash + Eq> FromIterator<T> for Set<T, RandomState> {
-    /// A set of the distinct items (SET-1).
+    /// A set of the distinct items.
     fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
         let set = Set::new();
         set.extend(iter);
@@ -868,14 +868,14 @@ impl<T: Hash + Eq> FromIterator<T> for Set<T, RandomState> {
 }
 
 impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> Clone for Set<T, S> {
-    /// An independent copy of a snapshot (SET-6).
+    /// An independent copy of a snapshot.
     fn clone(&self) -> Self {
         self.sibling_with(self.to_vec())
     }
 }
 
 impl<T: Hash + Eq + Clone, S: BuildHasher + Clone> PartialEq for Set<T, S> {
-    /// The same items, in any order (SET-9); compares snapshots.
+    /// The same items, in any order; compares snapshots.
     fn eq(&self, other: &Self) -> bool {
         std::ptr::eq(self, other) || self.to_hash_set() == other.to_hash_set()
     }
