@@ -130,7 +130,7 @@ mod task {
 /// |---|---|
 /// | `spawned` | worker threads started and not lost (never more than `max_workers`) |
 /// | `named` | worker threads started so far: the next one's number in its name |
-/// | `broken` | why the pool broke (an initializer panicked, EXE-18) |
+/// | `broken` | why the pool broke (an initializer panicked) |
 /// | `workers` | the started workers not joined yet |
 /// | `alive` | workers whose thread function has not returned yet |
 /// | `ids` | `rt::thread::current_id()` of the workers running now (a shutdown from a task) |
@@ -154,7 +154,7 @@ struct State {
 struct Shared {
     jobs: Queue<Box<dyn Job>>,
     /// Python's `_idle_semaphore`: workers about to wait for work. A submit uses one up
-    /// instead of starting a thread (EXE-9).
+    /// instead of starting a thread.
     idle: AtomicUsize,
     state: Mutex<State>,
     /// `shutdown(wait = true)` callers wait here for the workers to exit (see [`State`]).
@@ -168,12 +168,11 @@ struct Shared {
 /// submitted closures and hand their results back as [`Future`]s.
 ///
 /// Workers start lazily, one per submit until `max_workers` is reached, and only when no idle
-/// worker is waiting (EXE-9); an idle worker sleeps without using the CPU. A task's panic is
-/// caught and stored in its future, and the worker goes on (EXE-2). A worker survives whatever
+/// worker is waiting; an idle worker sleeps without using the CPU. A task's panic is
+/// caught and stored in its future, and the worker goes on. A worker survives whatever
 /// a task does: a panic that nobody can receive — in the `Drop` of a result whose future was
 /// dropped, or of a cancelled task's captures — is reported on stderr, as Python reports an
-/// exception it cannot raise. Dropping the pool shuts it down and waits for the submitted tasks
-/// (EXE-16).
+/// exception it cannot raise. Dropping the pool shuts it down and waits for the submitted tasks.
 ///
 /// # Examples
 ///
@@ -189,17 +188,17 @@ struct Shared {
 /// }
 /// assert_eq!(sum, 55);
 /// let doubled: Vec<i32> = pool.map(|n| n * 2, 1..=3).map(Result::unwrap).collect();
-/// assert_eq!(doubled, [2, 4, 6]); // input order (EXE-3)
+/// assert_eq!(doubled, [2, 4, 6]); // input order
 /// ```
 ///
 /// # Differences from Python
 ///
 /// * `submit` after `shutdown` (or on a broken pool) does not raise: it returns a future that
 ///   is already done with `FutureError::Shutdown` or `FutureError::BrokenExecutor`, as tokio's
-///   `JoinHandle` does (EXE-11, EXE-18).
+///   `JoinHandle` does.
 /// * `map` takes one iterable of items (zip several yourself) and yields `Result`s: an error
-///   comes back at its item's position, and the iteration ends there (EXE-5).
-/// * `with ThreadPoolExecutor() as pool:` is the pool's `Drop` (EXE-16).
+///   comes back at its item's position, and the iteration ends there.
+/// * `with ThreadPoolExecutor() as pool:` is the pool's `Drop`.
 /// * A task's value must be `Send + Sync`: every clone of its [`Future`] may read it
 ///   (`result()` hands out `&T`) from any thread.
 pub struct ThreadPoolExecutor {
@@ -229,14 +228,14 @@ pub struct ThreadPoolExecutorBuilder {
     initializer: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
-/// Python's default pool size: `min(32, cpu_count + 4)` (EXE-8).
+/// Python's default pool size: `min(32, cpu_count + 4)`.
 fn default_workers() -> usize {
     super::rt::thread::available_parallelism()
         .saturating_add(4)
         .min(32)
 }
 
-/// Numbers the pools without a prefix, as Python's `ThreadPoolExecutor-{k}` (EXE-10).
+/// Numbers the pools without a prefix, as Python's `ThreadPoolExecutor-{k}`.
 fn next_pool_number() -> usize {
     super::rt::global! {
         static POOLS: AtomicUsize = AtomicUsize::new(0);
@@ -245,28 +244,28 @@ fn next_pool_number() -> usize {
 }
 
 impl ThreadPoolExecutorBuilder {
-    /// How many worker threads at most; `0` makes [`build`](Self::build) fail (EXE-8). The
+    /// How many worker threads at most; `0` makes [`build`](Self::build) fail. The
     /// default is `min(32, cpus + 4)`.
     pub fn max_workers(mut self, n: usize) -> Self {
         self.max_workers = Some(n);
         self
     }
 
-    /// Names the workers `{prefix}_0`, `{prefix}_1`, … (EXE-10); the default prefix is
+    /// Names the workers `{prefix}_0`, `{prefix}_1`, …; the default prefix is
     /// `ThreadPoolExecutor-{k}` with `k` counting the pools.
     pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = Some(prefix.into());
         self
     }
 
-    /// Runs `f` once in each worker before its first task (EXE-17). If it panics, the pool is
-    /// broken: queued and later tasks fail with `FutureError::BrokenExecutor` (EXE-18).
+    /// Runs `f` once in each worker before its first task. If it panics, the pool is
+    /// broken: queued and later tasks fail with `FutureError::BrokenExecutor`.
     pub fn initializer(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
         self.initializer = Some(Box::new(f));
         self
     }
 
-    /// The pool; `Err(ValueError)` if `max_workers` is 0 (EXE-8). No thread starts yet.
+    /// The pool; `Err(ValueError)` if `max_workers` is 0. No thread starts yet.
     pub fn build(self) -> Result<ThreadPoolExecutor, ValueError> {
         let max_workers = self.max_workers.unwrap_or_else(default_workers);
         if max_workers == 0 {
@@ -314,7 +313,7 @@ impl ThreadPoolExecutor {
     /// # Panics
     ///
     /// If `max_workers` is 0, with Python's message
-    /// `ValueError: max_workers must be greater than 0` (EXE-8), at the caller's line;
+    /// `ValueError: max_workers must be greater than 0`, at the caller's line;
     /// [`try_new`](Self::try_new) and the [`builder`](Self::builder) return the error instead.
     ///
     /// # Examples
@@ -331,7 +330,7 @@ impl ThreadPoolExecutor {
         }
     }
 
-    /// A pool of at most `max_workers` threads; `Err(ValueError)` if it is 0 (EXE-8).
+    /// A pool of at most `max_workers` threads; `Err(ValueError)` if it is 0.
     ///
     /// # Examples
     ///
@@ -356,7 +355,7 @@ impl ThreadPoolExecutor {
         self.shared.max_workers
     }
 
-    /// How many worker threads it has started so far (they start lazily, EXE-9). A worker
+    /// How many worker threads it has started so far (they start lazily). A worker
     /// survives whatever its tasks do; should one ever be lost all the same, it is no longer
     /// counted and another is started in its place.
     ///
@@ -372,9 +371,9 @@ impl ThreadPoolExecutor {
         self.shared.state.lock().spawned
     }
 
-    /// Schedules `f` and returns its [`Future`] (EXE-1). After [`shutdown`](Self::shutdown),
+    /// Schedules `f` and returns its [`Future`]. After [`shutdown`](Self::shutdown),
     /// or once the pool is broken, the future is already done with `FutureError::Shutdown` or
-    /// `FutureError::BrokenExecutor` (EXE-11, EXE-18).
+    /// `FutureError::BrokenExecutor`.
     ///
     /// # Examples
     ///
@@ -469,11 +468,11 @@ impl ThreadPoolExecutor {
         }
     }
 
-    /// Python's `map(fn, iterable, timeout=None)`: submits `f(item)` for every item at once
-    /// (EXE-4) and returns an iterator over the results in input order (EXE-3). An error
-    /// (the task panicked, the pool shut down) is yielded at its item's position, the not yet
-    /// started tasks after it are cancelled, and the iteration ends (EXE-5, EXE-7). Dropping
-    /// the iterator cancels the tasks that have not started.
+    /// Python's `map(fn, iterable, timeout=None)`: submits `f(item)` for every item at once and
+    /// returns an iterator over the results in input order. An error (the task panicked, the pool
+    /// shut down) is yielded at its item's position, the not yet started tasks after it are
+    /// cancelled, and the iteration ends. Dropping the iterator cancels the tasks that have not
+    /// started.
     ///
     /// # Examples
     ///
@@ -492,9 +491,9 @@ impl ThreadPoolExecutor {
         self.map_with(f, items, Wait::Forever)
     }
 
-    /// [`map`](Self::map) with a deadline `timeout` after this call (EXE-6): a result not
+    /// [`map`](Self::map) with a deadline `timeout` after this call: a result not
     /// ready by then is yielded as `Err(FutureError::Timeout)`, and the tasks not started are
-    /// cancelled (EXE-7). Results already done at the deadline still come out.
+    /// cancelled. Results already done at the deadline still come out.
     ///
     /// # Examples
     ///
@@ -537,15 +536,14 @@ impl ThreadPoolExecutor {
         }
     }
 
-    /// Python's `shutdown(wait=True, cancel_futures=False)`: refuses new tasks from now on
-    /// (EXE-11). With `cancel_futures`, the tasks that have not started are cancelled
-    /// (EXE-14); the others still run. With `wait`, returns once every running and queued task
-    /// is done and the workers have exited (EXE-12); without, returns at once and the workers
-    /// exit when the queue is empty (EXE-13). Calling it again is harmless, and every caller
-    /// with `wait`, from however many threads at once, returns only once the workers have
-    /// exited. Called with `wait` from inside one of this pool's tasks (or a done-callback its
-    /// worker runs), it waits for the other workers but not for its own, nor for any other
-    /// worker whose task waits the same way: those would wait for each other for ever.
+    /// Python's `shutdown(wait=True, cancel_futures=False)`: refuses new tasks from now on. With
+    /// `cancel_futures`, the tasks that have not started are cancelled; the others still run. With
+    /// `wait`, returns once every running and queued task is done and the workers have exited;
+    /// without, returns at once and the workers exit when the queue is empty. Calling it again is
+    /// harmless, and every caller with `wait`, from however many threads at once, returns only once
+    /// the workers have exited. Called with `wait` from inside one of this pool's tasks (or a
+    /// done-callback its worker runs), it waits for the other workers but not for its own, nor for
+    /// any other worker whose task waits the same way: those would wait for each other for ever.
     ///
     /// A cancelled task is dropped in the calling thread; a panic in its `Drop` is reported on
     /// stderr and cancels no fewer tasks.
@@ -556,7 +554,7 @@ impl ThreadPoolExecutor {
     /// let pool = gilfree::ThreadPoolExecutor::new(2);
     /// let futs: Vec<_> = (0..10).map(|n| pool.submit(move || n)).collect();
     /// pool.shutdown(true, false);
-    /// assert!(futs.iter().all(|f| f.done())); // EXE-12
+    /// assert!(futs.iter().all(|f| f.done())); // every task finished before it returned
     /// ```
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
         // Relies only on `try_iter` yielding every task queued before the queue shuts; a task
@@ -578,7 +576,7 @@ impl ThreadPoolExecutor {
         }
     }
 
-    /// `shutdown`'s wait (EXE-12): every caller returns only once the workers have exited and
+    /// `shutdown`'s wait: every caller returns only once the workers have exited and
     /// been joined, whoever joins them. Called from one of this pool's own tasks, it waits for
     /// every worker except the ones whose tasks wait here too (itself among them): waiting for
     /// those would be waiting for ever.
@@ -624,7 +622,7 @@ impl ThreadPoolExecutor {
 }
 
 impl Default for ThreadPoolExecutor {
-    /// A pool of `min(32, cpus + 4)` workers (EXE-8).
+    /// A pool of `min(32, cpus + 4)` workers.
     fn default() -> Self {
         match Self::builder().build() {
             Ok(pool) => pool,
@@ -635,7 +633,7 @@ impl Default for ThreadPoolExecutor {
 }
 
 impl Drop for ThreadPoolExecutor {
-    /// `shutdown(wait = true)`: the submitted tasks finish first (EXE-16).
+    /// `shutdown(wait = true)`: the submitted tasks finish first.
     fn drop(&mut self) {
         self.shutdown(true, false);
     }
@@ -787,7 +785,7 @@ fn contain(what: &str, f: impl FnOnce()) {
 /// Tasks to fail, and why (a pool that cannot run them).
 type Failed = Option<(Vec<Box<dyn Job>>, String)>;
 
-/// Shuts the queue so nothing more lands there and takes what is queued (EXE-18).
+/// Shuts the queue so nothing more lands there and takes what is queued.
 fn take_queued(shared: &Shared) -> Vec<Box<dyn Job>> {
     shared.jobs.shutdown(false);
     shared.jobs.try_iter().collect()

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
 
-/// Where a [`Future`] is in its life (Python's `_state`, FUT-4).
+/// Where a [`Future`] is in its life (Python's `_state`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FutureState {
     /// Not started; [`Future::cancel`] still succeeds.
@@ -69,7 +69,7 @@ impl Waiter {
 }
 
 /// Reports a panic that nobody can receive on stderr — as Python logs an exception it cannot
-/// raise (a done-callback's, FUT-11; one in `__del__`) — then drops its payload. Never panics:
+/// raise (a done-callback's; one in `__del__`) — then drops its payload. Never panics:
 /// a failed write is ignored, and a payload whose own `Drop` panics is leaked (with that
 /// second panic's payload) rather than let loose on the thread that reports it.
 pub(crate) fn report_panic(context: fmt::Arguments<'_>, payload: Box<dyn Any + Send>) {
@@ -119,7 +119,7 @@ struct Inner<T> {
 ///
 /// [`result_timeout`](Self::result_timeout) and [`exception_timeout`](Self::exception_timeout)
 /// wait at most the given `Duration` and then return `FutureError::Timeout`
-/// (`Duration::ZERO` looks without waiting, FUT-5).
+/// (`Duration::ZERO` looks without waiting).
 ///
 /// # Memory ordering
 ///
@@ -128,9 +128,9 @@ struct Inner<T> {
 /// # Differences from Python
 ///
 /// * An exception is a panic: the task's panic is caught and stored, and `result` returns
-///   `FutureError::Panicked` with its message (EXE-2).
+///   `FutureError::Panicked` with its message.
 /// * `set_result` and friends live on [`Promise`], the completing side; a `Promise` is used
-///   up by completing, so completing twice (FUT-13) cannot be written.
+///   up by completing, so completing twice cannot be written.
 pub struct Future<T> {
     inner: Arc<Inner<T>>,
 }
@@ -180,7 +180,7 @@ impl<T> Future<T> {
         Arc::as_ptr(&self.inner) as *const () as usize
     }
 
-    /// Where the future is now (FUT-4).
+    /// Where the future is now.
     ///
     /// # Examples
     ///
@@ -196,7 +196,7 @@ impl<T> Future<T> {
         self.inner.state.lock().status
     }
 
-    /// Whether the future was cancelled (FUT-4).
+    /// Whether the future was cancelled.
     ///
     /// # Examples
     ///
@@ -209,7 +209,7 @@ impl<T> Future<T> {
         self.state() == FutureState::Cancelled
     }
 
-    /// Whether the future is running now: started and not finished (FUT-4).
+    /// Whether the future is running now: started and not finished.
     ///
     /// # Examples
     ///
@@ -223,7 +223,7 @@ impl<T> Future<T> {
         self.state() == FutureState::Running
     }
 
-    /// Whether the future is finished or cancelled (FUT-4). Never blocks, takes no lock.
+    /// Whether the future is finished or cancelled. Never blocks, takes no lock.
     ///
     /// # Examples
     ///
@@ -239,8 +239,8 @@ impl<T> Future<T> {
     }
 
     /// Cancels the future if it has not started: `true` if it is cancelled now (or was
-    /// already), `false` if it is running or finished (FUT-1, FUT-2, FUT-3). A successful
-    /// cancel runs the done callbacks in the calling thread (FUT-12), once.
+    /// already), `false` if it is running or finished. A successful
+    /// cancel runs the done callbacks in the calling thread, once.
     ///
     /// # Examples
     ///
@@ -265,8 +265,8 @@ impl<T> Future<T> {
         }
     }
 
-    /// Waits until the future is done and returns its value, or why there is none (FUT-7,
-    /// FUT-8). Can be called any number of times, from any thread.
+    /// Waits until the future is done and returns its value, or why there is none. Can be called
+    /// any number of times, from any thread.
     ///
     /// # Examples
     ///
@@ -282,7 +282,7 @@ impl<T> Future<T> {
     }
 
     /// [`result`](Self::result), waiting at most `timeout`: `Err(FutureError::Timeout)` if the
-    /// future is not done by then (FUT-5).
+    /// future is not done by then.
     ///
     /// # Examples
     ///
@@ -300,7 +300,7 @@ impl<T> Future<T> {
     }
 
     /// Waits until the future is done and returns its error, if any: `None` when it finished
-    /// with a value (FUT-6, FUT-7). Python's `exception()`; a cancelled future gives
+    /// with a value. Python's `exception()`; a cancelled future gives
     /// `Some(FutureError::Cancelled)`.
     ///
     /// # Examples
@@ -315,7 +315,7 @@ impl<T> Future<T> {
     }
 
     /// [`exception`](Self::exception), waiting at most `timeout`: `Some(FutureError::Timeout)`
-    /// if the future is not done by then (FUT-6).
+    /// if the future is not done by then.
     ///
     /// # Examples
     ///
@@ -330,11 +330,11 @@ impl<T> Future<T> {
         self.result_timeout(timeout).err()
     }
 
-    /// Calls `f(&future)` once the future is done: at once, in this thread, if it already is
-    /// (FUT-10); otherwise in the thread that finishes it (a pool worker) or cancels it
-    /// (FUT-9, FUT-12). Callbacks run in the order they were added; a panicking callback is
-    /// reported on stderr and the others still run (FUT-11). As in Python, threads waiting in
-    /// `result()` are woken before the callbacks run, so `result()` may return first.
+    /// Calls `f(&future)` once the future is done: at once, in this thread, if it already is;
+    /// otherwise in the thread that finishes it (a pool worker) or cancels it. Callbacks run in the
+    /// order they were added; a panicking callback is reported on stderr and the others still run.
+    /// As in Python, threads waiting in `result()` are woken before the callbacks run, so
+    /// `result()` may return first.
     ///
     /// # Examples
     ///
@@ -472,7 +472,7 @@ impl<T> Future<T> {
             .retain(|(w, _)| !Arc::ptr_eq(w, waiter));
     }
 
-    /// Whether the future finished with an exception (not a cancellation, WAIT-3).
+    /// Whether the future finished with an exception (not a cancellation).
     pub(crate) fn failed(&self) -> bool {
         matches!(self.inner.outcome.get(), Some(Err(err)) if err.is_exception())
     }
@@ -595,7 +595,7 @@ impl<T> Promise<T> {
         self.future.as_ref()
     }
 
-    /// Python's `set_running_or_notify_cancel()` (FUT-14): `Ok(true)` moves a pending future
+    /// Python's `set_running_or_notify_cancel()`: `Ok(true)` moves a pending future
     /// to running (it can no longer be cancelled); `Ok(false)` means it was cancelled — skip
     /// the work. `Err(RuntimeError)` if it is already running or finished, or when asked
     /// again after reporting the cancellation, as in Python.
@@ -629,7 +629,7 @@ impl<T> Promise<T> {
     }
 
     /// Finishes the future with `value` (Python's `set_result`). `Err(InvalidStateError)`
-    /// with the value back if the future was cancelled (FUT-13).
+    /// with the value back if the future was cancelled.
     ///
     /// # Examples
     ///
@@ -652,7 +652,7 @@ impl<T> Promise<T> {
 
     /// Finishes the future with an error (Python's `set_exception`), such as
     /// `FutureError::Panicked` for a task that panicked. `Err(InvalidStateError)` if the
-    /// future was cancelled (FUT-13).
+    /// future was cancelled.
     ///
     /// # Examples
     ///

@@ -198,17 +198,16 @@ impl fmt::Debug for FutureHandle {
 /// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum ReturnWhen {
-    /// As soon as any future is done (WAIT-2).
+    /// As soon as any future is done.
     FirstCompleted,
-    /// As soon as any future fails (a panic, not a cancellation); otherwise when all are done
-    /// (WAIT-3).
+    /// As soon as any future fails (a panic, not a cancellation); otherwise when all are done.
     FirstException,
-    /// When every future is done: finished, failed or cancelled (WAIT-4).
+    /// When every future is done: finished, failed or cancelled.
     #[default]
     AllCompleted,
 }
 
-/// Distinct futures, first occurrence kept (WAIT-1, ASC-5).
+/// Distinct futures, first occurrence kept.
 fn distinct<F: Waitable>(fs: impl IntoIterator<Item = F>) -> Vec<F> {
     let mut seen = HashSet::new();
     fs.into_iter().filter(|f| seen.insert(f.id())).collect()
@@ -216,10 +215,9 @@ fn distinct<F: Waitable>(fs: impl IntoIterator<Item = F>) -> Vec<F> {
 
 /// Python's `concurrent.futures.wait`: waits until `return_when` holds or `timeout` passes
 /// (`None`: no timeout), then returns `(done, not_done)`, each in input order, duplicates
-/// removed (WAIT-1 … WAIT-6). A timeout is no error: the split is returned as it stands
-/// (WAIT-5).
+/// removed. A timeout is no error: the split is returned as it stands.
 ///
-/// A cancelled future counts as done, as Python documents (WAIT-7: CPython's own `wait` can
+/// A cancelled future counts as done, as Python documents (CPython's own `wait` can
 /// hang on futures cancelled by `shutdown(cancel_futures=True)`; this one cannot).
 ///
 /// # Panics
@@ -304,11 +302,11 @@ fn refuse_waiting_for_self<'a, F: Waitable + 'a>(fs: impl Iterator<Item = &'a F>
 
 /// Python's `concurrent.futures.as_completed`: an iterator over `fs` that yields each
 /// distinct future once as it is done — those already done first, in input order, then the
-/// rest in the order they finish (ASC-1, ASC-2, ASC-5). Cancelled futures count as done.
+/// rest in the order they finish. Cancelled futures count as done.
 ///
 /// With a `timeout` (measured from this call), once it passes with futures unfinished the
 /// iterator yields `Err(TimeoutError)` with Python's message, `"2 (of 4) futures unfinished"`,
-/// and then ends (ASC-3, ASC-4). A future that has been yielded is no longer held (ASC-6).
+/// and then ends. A future that has been yielded is no longer held.
 ///
 /// # Panics
 ///
