@@ -2,14 +2,14 @@
 //!
 //! Each type is the Rust value for the Python exception of the same name (SEMANTICS.md §14).
 //! Python's subclass relations become `From` conversions: a [`BrokenBarrierError`] converts into
-//! a [`RuntimeError`], as `BrokenBarrierError` subclasses `RuntimeError` in Python (BAR-15).
+//! a [`RuntimeError`], as `BrokenBarrierError` subclasses `RuntimeError` in Python.
 
 use std::error::Error;
 use std::fmt;
 
 /// Python's `RuntimeError`: an operation was used in a state that does not allow it, such as
-/// releasing an unlocked [`Lock`](crate::Lock) (LOCK-14) or an [`RLock`](crate::RLock) the
-/// caller does not own (RLOCK-2, RLOCK-3).
+/// releasing an unlocked [`Lock`](crate::Lock) or an [`RLock`](crate::RLock) the
+/// caller does not own.
 ///
 /// # Examples
 ///
@@ -43,8 +43,8 @@ impl fmt::Display for RuntimeError {
 impl Error for RuntimeError {}
 
 /// Python's `ValueError`: an argument has the right type but a value the operation refuses,
-/// such as `release(0)` on a [`Semaphore`](crate::Semaphore) (SEM-8) or releasing a
-/// [`BoundedSemaphore`](crate::BoundedSemaphore) above its initial value (BSEM-1).
+/// such as `release(0)` on a [`Semaphore`](crate::Semaphore) or releasing a
+/// [`BoundedSemaphore`](crate::BoundedSemaphore) above its initial value.
 ///
 /// # Examples
 ///
@@ -79,7 +79,7 @@ impl Error for ValueError {}
 
 /// Python's `threading.BrokenBarrierError`: the [`Barrier`](crate::Barrier) was broken — by
 /// [`abort`](crate::Barrier::abort), by [`reset`](crate::Barrier::reset) while threads were
-/// waiting, by a waiter's timeout, or by a panicking action (BAR-5, BAR-6, BAR-8, BAR-12).
+/// waiting, by a waiter's timeout, or by a panicking action.
 ///
 /// # Examples
 ///
@@ -99,7 +99,7 @@ impl fmt::Display for BrokenBarrierError {
 
 impl Error for BrokenBarrierError {}
 
-/// `BrokenBarrierError` is a subclass of `RuntimeError` in Python (BAR-15).
+/// `BrokenBarrierError` is a subclass of `RuntimeError` in Python.
 impl From<BrokenBarrierError> for RuntimeError {
     fn from(_: BrokenBarrierError) -> Self {
         RuntimeError::new("the barrier is broken")
@@ -109,7 +109,7 @@ impl From<BrokenBarrierError> for RuntimeError {
 /// Why [`Thread::join`](crate::Thread::join) returned no value.
 ///
 /// Python's `join()` returns `None` whatever happened in the thread, and an exception in the
-/// thread goes to `threading.excepthook` (THR-17). In Rust the thread's value comes back from
+/// thread goes to `threading.excepthook`. In Rust the thread's value comes back from
 /// `join`, so a panic comes back too, in place of the value — nothing is lost. Rust's panic
 /// hook has already printed the message with the thread's name, as Python's default
 /// `excepthook` prints `Exception in thread <name>:`.
@@ -137,7 +137,7 @@ pub enum JoinError {
         /// The panic payload, to re-raise it with `std::panic::resume_unwind`.
         payload: PanicPayload,
     },
-    /// Python's `RuntimeError`: a thread cannot join itself (THR-7).
+    /// Python's `RuntimeError`: a thread cannot join itself.
     Runtime(RuntimeError),
 }
 
@@ -248,7 +248,7 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 // ---------------------------------------------------------------------------------------------
 // queue: Empty, Full, ShutDown
 
-/// Python's `queue.Empty`: a non-blocking or timed `get` found nothing to take (Q-5, SQ-2).
+/// Python's `queue.Empty`: a non-blocking or timed `get` found nothing to take.
 ///
 /// # Examples
 ///
@@ -270,7 +270,7 @@ impl fmt::Display for Empty {
 
 impl Error for Empty {}
 
-/// Python's `queue.ShutDown` (3.13): the queue was shut down (QS-2, QS-3). A refused `put`
+/// Python's `queue.ShutDown` (3.13): the queue was shut down. A refused `put`
 /// hands its item back inside: `ShutDown(item)`; a `get` carries nothing (`ShutDown<()>`).
 ///
 /// # Examples
@@ -307,10 +307,10 @@ impl<T> fmt::Display for ShutDown<T> {
 
 impl<T> Error for ShutDown<T> {}
 
-/// Why a timed or non-blocking `put` did not store its item; the item is inside (Q-4, QS-2).
+/// Why a timed or non-blocking `put` did not store its item; the item is inside.
 ///
 /// Python raises `queue.Full` or `queue.ShutDown`; here both hand the item back, so nothing is
-/// lost. A shut-down queue reports `ShutDown` even when it is also full (QS-2).
+/// lost. A shut-down queue reports `ShutDown` even when it is also full.
 ///
 /// # Examples
 ///
@@ -376,7 +376,7 @@ impl<T> From<ShutDown<T>> for PutError<T> {
     }
 }
 
-/// Why a timed or non-blocking `get` returned no item (Q-5, QS-3).
+/// Why a timed or non-blocking `get` returned no item.
 ///
 /// # Examples
 ///
@@ -424,7 +424,7 @@ impl From<ShutDown> for GetError {
 // collections: IndexError, KeyError
 
 /// Python's `IndexError`: an index out of range, or an insert into a full
-/// [`Deque`](crate::Deque) (DQ-10, DQ-17). An item that could not be stored is inside.
+/// [`Deque`](crate::Deque). An item that could not be stored is inside.
 ///
 /// # Examples
 ///
@@ -474,7 +474,7 @@ impl<T> fmt::Display for IndexError<T> {
 impl<T> Error for IndexError<T> {}
 
 /// Python's `KeyError`: the key is not in the [`Set`](crate::Set). It carries the key, as
-/// Python's does (SET-3) — an owned copy ([`ToOwned`]: a `String` for a `&str` key), so the
+/// Python's does — an owned copy ([`ToOwned`]: a `String` for a `&str` key), so the
 /// error is `'static` when the key type is, and `?` can pass it on.
 ///
 /// # Examples
@@ -516,7 +516,7 @@ impl<K: fmt::Debug> Error for KeyError<K> {}
 
 /// Why a [`Future`](crate::Future) has no value: Python's `CancelledError`, `TimeoutError`,
 /// the task's own exception (a panic, here), `RuntimeError` ("cannot schedule new futures
-/// after shutdown") or `BrokenThreadPool` (FUT-5, EXE-2, EXE-11, EXE-18).
+/// after shutdown") or `BrokenThreadPool`.
 ///
 /// # Examples
 ///
@@ -559,7 +559,7 @@ pub enum FutureError {
 
 impl FutureError {
     /// Whether this is the task's own failure (Python's `future.exception()` is not `None`),
-    /// as opposed to a cancellation or a timeout (WAIT-3: cancelled futures are no exception).
+    /// as opposed to a cancellation or a timeout (cancelled futures are no exception).
     pub fn is_exception(&self) -> bool {
         matches!(
             self,
@@ -600,7 +600,7 @@ impl Error for FutureError {}
 
 /// Python's `TimeoutError` from [`as_completed`](crate::futures::as_completed): the timeout
 /// passed with futures still unfinished; the message is Python's, `"2 (of 4) futures
-/// unfinished"` (ASC-4).
+/// unfinished"`.
 ///
 /// # Examples
 ///
@@ -638,7 +638,7 @@ impl fmt::Display for TimeoutError {
 impl Error for TimeoutError {}
 
 /// Python's `concurrent.futures.InvalidStateError`: a [`Promise`](crate::Promise) tried to
-/// complete a future that is already done (cancelled, FUT-13). The value that could not be
+/// complete a future that is already done (cancelled). The value that could not be
 /// stored is inside.
 ///
 /// # Examples

@@ -58,8 +58,9 @@
 //! assert_eq!(*tickets.acquire(), 92);
 //! ```
 //!
-//! Behaviour follows CPython 3.13; the IDs in the docs (`LOCK-13`, `COND-8`, …) name the
-//! behaviours of the project's specification and the tests that check them.
+//! Behaviour follows CPython 3.13; where gilfree differs, the type's docs say so under
+//! *Differences from Python*. Each behaviour these docs describe is checked by a test in the
+//! repository's `tests/` directory.
 #![deny(missing_docs)]
 // docs.rs (and CI's copy of its build) passes `--cfg docsrs` on nightly: show which items need a
 // feature (`opencl`) as a badge on each of them.
