@@ -53,7 +53,7 @@ const SLEEPER: usize = 2;
 pub struct Event {
     state: AtomicUsize,
     /// Counts the `set()` calls that had sleepers to wake. A sleeper returns when it changes,
-    /// even if the flag was cleared again since (as in CPython since its issue gh-57711).
+    /// even if the flag was cleared again since (CPython issue gh-57711).
     generation: Mutex<u64>,
     wake: Condvar,
 }
