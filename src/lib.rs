@@ -11,15 +11,16 @@
 //! | `threading.Semaphore(n)` | [`Semaphore::new(n)`](Semaphore::new) |
 //! | `threading.BoundedSemaphore(n)` | [`BoundedSemaphore::new(n)`](BoundedSemaphore::new) |
 //! | `threading.Event()` | [`Event::new()`](Event::new) |
-//! | `threading.Barrier(n, action, timeout)` | [`Barrier::new(n)`](Barrier::new), [`Barrier::builder`] |
-//! | `threading.Thread(target=f).start()` | [`Thread::spawn(f)`](Thread::spawn), [`Thread::builder`] |
+//! | `threading.Barrier(n, action, timeout)` | [`Barrier::new(n)`](Barrier::new), [`Barrier::builder`], whose [`build()`](BarrierBuilder::build) returns `Result<Barrier, ValueError>` |
+//! | `threading.Thread(target=f).start()` | [`Thread::spawn(f)`](Thread::spawn), [`Thread::builder`], whose [`spawn(f)`](ThreadBuilder::spawn) returns `io::Result<Thread<T>>` |
+//! | `threading.local()` | std's [`thread_local!`](std::thread_local) (one value per thread, in a `static`) |
 //! | `threading.Timer(t, f).start()` | [`Timer::start(t, f)`](Timer::start) |
 //! | `threading.current_thread()`, `enumerate()`, `active_count()`, … | [`threading::current_thread`], [`threading::enumerate`], [`threading::active_count`], … |
 //! | `queue.Queue(maxsize)`, `LifoQueue`, `PriorityQueue` | [`Queue::new(maxsize)`](queue::BaseQueue::new), [`LifoQueue`], [`PriorityQueue`] |
 //! | `queue.SimpleQueue()` | [`SimpleQueue::new()`](SimpleQueue::new) |
 //! | `collections.deque(maxlen=n)` | [`Deque::new()`](Deque::new), [`Deque::with_maxlen(n)`](Deque::with_maxlen) |
 //! | a `set` guarded by a `Lock` | [`Set::new()`](Set::new) (sharded; every method on `&self`) |
-//! | `concurrent.futures.ThreadPoolExecutor(n)` | [`ThreadPoolExecutor::new(n)`](ThreadPoolExecutor::new), [`ThreadPoolExecutor::builder`] |
+//! | `concurrent.futures.ThreadPoolExecutor(n)` | [`ThreadPoolExecutor::new(n)`](ThreadPoolExecutor::new), [`ThreadPoolExecutor::builder`], whose [`build()`](ThreadPoolExecutorBuilder::build) returns `Result<ThreadPoolExecutor, ValueError>` |
 //! | `pool.submit(fn)` → `Future`, `wait`, `as_completed` | [`ThreadPoolExecutor::submit`] → [`Future`], [`futures::wait`], [`futures::as_completed`] |
 //! | PyOpenCL's `ElementwiseKernel`, `ReductionKernel`, `cl_array.to_device` (feature `opencl`) | `OpenClExecutor::elementwise`, `reduction`, `to_device` in `gilfree::opencl`, with the same [`Future`] |
 //! | `RuntimeError`, `ValueError`, `BrokenBarrierError` | [`RuntimeError`], [`ValueError`], [`BrokenBarrierError`] |

@@ -15,6 +15,34 @@
 //! | `current_thread()`, `main_thread()`, `enumerate()`, `active_count()` | [`current_thread`], [`main_thread`], [`enumerate`], [`active_count`] |
 //! | `get_ident()`, `get_native_id()` | [`get_ident`], [`get_native_id`] |
 //! | `with lock:` | `let _guard = lock.acquire();` — the guard releases on drop |
+//! | `threading.local()` | std's [`thread_local!`](std::thread_local); see [below](#thread-local-data-threadinglocal) |
+//!
+//! # Thread-local data (`threading.local`)
+//!
+//! gilfree has no `local` type: Rust's own [`thread_local!`](std::thread_local) is the same
+//! thing, checked at compile time. Where Python creates a `local()` object and sets attributes
+//! on it, Rust declares one `static` per value; each thread that touches it gets its own copy,
+//! starting from the initial value, dropped when the thread ends. A pool's worker keeps its
+//! copy from one task to the next, as in Python, so an
+//! [`initializer`](crate::futures::ThreadPoolExecutorBuilder::initializer) can set it up.
+//!
+//! ```
+//! use std::cell::Cell;
+//!
+//! thread_local! {
+//!     static CALLS: Cell<u32> = const { Cell::new(0) };
+//! }
+//!
+//! CALLS.set(5);
+//! let t = gilfree::Thread::spawn(|| {
+//!     CALLS.set(CALLS.get() + 1);
+//!     CALLS.get()
+//! });
+//! assert_eq!(t.join().unwrap(), 1); // the new thread started from 0
+//! assert_eq!(CALLS.get(), 5); // this thread's copy is untouched
+//! ```
+//!
+//! For a value that is not `Copy`, use a `RefCell` and `with_borrow_mut`.
 
 use super::rt;
 
