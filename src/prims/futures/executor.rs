@@ -191,6 +191,48 @@ struct Shared {
 /// assert_eq!(doubled, [2, 4, 6]); // input order
 /// ```
 ///
+/// # Panics in tasks
+///
+/// A task that panics does not bring the pool down: the panic is caught, its message is
+/// stored in the task's [`Future`], and [`result()`](Future::result) returns it as an error.
+/// But the panic still goes through Rust's panic hook first, and the default hook prints
+/// `thread 'ThreadPoolExecutor-0_0' panicked at …` on stderr the moment it happens, where
+/// Python prints nothing until `result()` raises. To keep the pool's panics quiet, install a
+/// hook that skips its threads: every worker's name is `{thread_name_prefix}_{n}` (the
+/// default prefix is `ThreadPoolExecutor-{k}`), and the hook runs on the panicking thread.
+/// The hook is process-wide, so restore the previous one when done.
+///
+/// ```
+/// use std::panic;
+/// use std::sync::Arc;
+/// # use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+/// # static SILENCED: AtomicUsize = AtomicUsize::new(0);
+///
+/// let previous = Arc::new(panic::take_hook());
+/// let inner = Arc::clone(&previous);
+/// panic::set_hook(Box::new(move |info| {
+///     let quiet = std::thread::current().name().is_some_and(|n| n.starts_with("quiet_"));
+/// #   if quiet { SILENCED.fetch_add(1, Relaxed); }
+///     if !quiet {
+///         inner(info); // other threads' panics are reported as before
+///     }
+/// }));
+///
+/// let pool = gilfree::ThreadPoolExecutor::builder()
+///     .thread_name_prefix("quiet")
+///     .build()
+///     .unwrap();
+/// let fut = pool.submit(|| -> u32 { panic!("out of coffee") });
+/// let err = fut.result().unwrap_err(); // nothing was printed
+/// assert!(err.to_string().contains("out of coffee"));
+/// # assert_eq!(SILENCED.load(Relaxed), 1);
+/// drop(pool);
+///
+/// drop(panic::take_hook()); // ours, which holds the other reference to `previous`
+/// let previous = Arc::into_inner(previous).expect("our hook was dropped");
+/// panic::set_hook(previous);
+/// ```
+///
 /// # Differences from Python
 ///
 /// * `submit` after `shutdown` (or on a broken pool) does not raise: it returns a future that
