@@ -10,6 +10,11 @@
 //!   a blocking `put` simply waits until a `get` makes room;
 //! - `join()` returns only when every item put has been marked `task_done()` — *after* the
 //!   workers finished with them, not when they were taken — so the results are complete;
+//! - with jobs as tiny as these, the jobs per worker are uneven, often all on one worker:
+//!   a job takes well under a microsecond and waking a sleeping thread takes tens of them,
+//!   so the worker that is already running takes the next job before another wakes up (the
+//!   same happens in Python); jobs that wait a little, as for I/O, keep their worker busy
+//!   and the others share the queue;
 //! - `shutdown()` refuses new puts (the item comes back in `ShutDown(item)`), lets consumers
 //!   drain what is left and then gives them `Err(ShutDown)`: the worker loop's exit;
 //! - `shutdown(immediate=True)` discards what is queued (the items are dropped), counts their
@@ -33,6 +38,7 @@ fn main() {
     three_orders();
     bounded_queue();
     worker_pool();
+    sharing();
     plain_shutdown();
     immediate_shutdown();
     println!("\nall queue claims held ({:.0?})", started.elapsed());
@@ -175,9 +181,50 @@ fn worker_pool() {
     jobs.shutdown(false); // the workers' get() now returns Err(ShutDown)
     let per_worker: Vec<u64> = workers.into_iter().map(|w| w.join().unwrap()).collect();
     println!("shutdown() ended the workers' loops; jobs per worker: {per_worker:?}");
+    println!(
+        "  (uneven, at times all on one worker: a job takes under a microsecond, less than \
+         waking a sleeping worker, so a worker already running takes the next job first)"
+    );
     assert_eq!(per_worker.iter().sum::<u64>(), JOBS);
     let err = jobs.task_done().unwrap_err();
     println!("one task_done() too many -> {err}");
+}
+
+/// The same kind of pool with jobs that wait (as for I/O): a waiting worker cannot take the
+/// next job, so a sleeping one is woken for it and the workers share the queue.
+fn sharing() {
+    const WORKERS: usize = 4;
+    const JOBS: u64 = 100;
+    const WAIT: Duration = Duration::from_millis(2);
+    println!("\n== {JOBS} jobs that each wait {WAIT:?} (as for I/O): the {WORKERS} workers share");
+    let jobs = Arc::new(Queue::new(0));
+    for n in 1..=JOBS {
+        jobs.put(n).unwrap();
+    }
+    jobs.shutdown(false); // the workers drain the queue, then their loops end
+    let started = Instant::now();
+    let workers: Vec<Thread<u64>> = (0..WORKERS)
+        .map(|_| {
+            let jobs = Arc::clone(&jobs);
+            Thread::spawn(move || {
+                let mut done = 0;
+                while jobs.get().is_ok() {
+                    thread::sleep(WAIT); // the job's work: waiting, as for a download
+                    jobs.task_done().unwrap();
+                    done += 1;
+                }
+                done
+            })
+        })
+        .collect();
+    let per_worker: Vec<u64> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    println!(
+        "jobs per worker: {per_worker:?}, in {:.0?} (one worker alone: at least {:.0?})",
+        started.elapsed(),
+        WAIT * JOBS as u32
+    );
+    assert_eq!(per_worker.iter().sum::<u64>(), JOBS);
+    assert_eq!(jobs.unfinished_tasks(), 0);
 }
 
 /// Steps for `n` to reach 1 in the Collatz sequence: a little work per job.
