@@ -20,7 +20,7 @@
 //! | `queue.SimpleQueue()` | [`SimpleQueue::new()`](SimpleQueue::new) |
 //! | `collections.deque(maxlen=n)` | [`Deque::new()`](Deque::new), [`Deque::with_maxlen(n)`](Deque::with_maxlen) |
 //! | a `set` guarded by a `Lock` | [`Set::new()`](Set::new) (sharded; every method on `&self`) |
-//! | `concurrent.futures.ThreadPoolExecutor(n)` | [`ThreadPoolExecutor::new(n)`](ThreadPoolExecutor::new), [`ThreadPoolExecutor::builder`], whose [`build()`](ThreadPoolExecutorBuilder::build) returns `Result<ThreadPoolExecutor, ValueError>` |
+//! | `concurrent.futures.ThreadPoolExecutor(n)` | [`ThreadPoolExecutor::new(n)`](ThreadPoolExecutor::new), [`ThreadPoolExecutor::builder`], whose [`build()`](futures::ThreadPoolExecutorBuilder::build) returns `Result<ThreadPoolExecutor, ValueError>` |
 //! | `pool.submit(fn)` → `Future`, `wait`, `as_completed` | [`ThreadPoolExecutor::submit`] → [`Future`], [`futures::wait`], [`futures::as_completed`] |
 //! | PyOpenCL's `ElementwiseKernel`, `ReductionKernel`, `cl_array.to_device` (feature `opencl`) | `OpenClExecutor::elementwise`, `reduction`, `to_device` in `gilfree::opencl`, with the same [`Future`] |
 //! | `RuntimeError`, `ValueError`, `BrokenBarrierError` | [`RuntimeError`], [`ValueError`], [`BrokenBarrierError`] |
