@@ -4,8 +4,11 @@
 //! Python's subclass relations become `From` conversions: a [`BrokenBarrierError`] converts into
 //! a [`RuntimeError`], as `BrokenBarrierError` subclasses `RuntimeError` in Python.
 
+use std::any::Any;
 use std::error::Error;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// Python's `RuntimeError`: an operation was used in a state that does not allow it, such as
 /// releasing an unlocked [`Lock`](crate::Lock) or an [`RLock`](crate::RLock) the
@@ -515,8 +518,9 @@ impl<K: fmt::Debug> Error for KeyError<K> {}
 // futures: FutureError, TimeoutError, InvalidStateError
 
 /// Why a [`Future`](crate::Future) has no value: Python's `CancelledError`, `TimeoutError`,
-/// the task's own exception (a panic, here), `RuntimeError` ("cannot schedule new futures
-/// after shutdown") or `BrokenThreadPool`.
+/// the exception the task raised (a panic, or an error it returned — see
+/// [`FutureError::Exception`]), `RuntimeError` ("cannot schedule new futures after shutdown")
+/// or `BrokenThreadPool`.
 ///
 /// # Examples
 ///
@@ -551,13 +555,56 @@ pub enum FutureError {
         /// What broke it.
         message: String,
     },
-    /// An OpenCL task failed: its kernel did not build, got the wrong arguments, or a driver
-    /// call failed (feature `opencl`).
-    #[cfg(feature = "opencl")]
-    OpenCl(crate::opencl::OpenClError),
+    /// The error the task raised, as Python's `future.exception()` returns the raised
+    /// exception object: the `Err` of a task submitted with
+    /// [`submit_fallible`](crate::ThreadPoolExecutor::submit_fallible), an executor's own
+    /// failure (the OpenCL executor's [`OpenClError`](crate::opencl::OpenClError), feature
+    /// `opencl`), or whatever a [`Promise`](crate::Promise) was given in `set_exception`.
+    /// [`downcast_ref`](FutureError::downcast_ref) gets the typed error back.
+    Exception(Exception),
 }
 
 impl FutureError {
+    /// `FutureError::Exception` holding `error`: what a [`Promise`](crate::Promise) takes to
+    /// fail its future with an error of the caller's own type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::{FutureError, Promise};
+    ///
+    /// let (promise, fut) = Promise::<u8>::new();
+    /// let parse = "x".parse::<u8>().unwrap_err();
+    /// promise.set_exception(FutureError::exception(parse.clone())).unwrap();
+    /// let err = fut.exception().unwrap();
+    /// assert_eq!(err.downcast_ref::<std::num::ParseIntError>(), Some(&parse));
+    /// ```
+    pub fn exception<E>(error: E) -> Self
+    where
+        E: Error + Send + Sync + 'static,
+    {
+        FutureError::Exception(Exception::new(error))
+    }
+
+    /// The error inside a [`FutureError::Exception`], if it is an `E`; `None` for any other
+    /// variant or another type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::FutureError;
+    ///
+    /// let err = FutureError::exception(gilfree::BrokenBarrierError);
+    /// assert_eq!(err.downcast_ref::<gilfree::BrokenBarrierError>(), Some(&gilfree::BrokenBarrierError));
+    /// assert_eq!(FutureError::Cancelled.downcast_ref::<gilfree::BrokenBarrierError>(), None);
+    /// ```
+    pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
+        match self {
+            FutureError::Exception(exception) => exception.downcast_ref(),
+            _ => None,
+        }
+    }
+
     /// Whether this is the task's own failure (Python's `future.exception()` is not `None`),
     /// as opposed to a cancellation or a timeout (cancelled futures are no exception).
     pub fn is_exception(&self) -> bool {
@@ -566,17 +613,8 @@ impl FutureError {
             FutureError::Panicked { .. }
                 | FutureError::Shutdown
                 | FutureError::BrokenExecutor { .. }
-        ) || self.is_opencl()
-    }
-
-    #[cfg(feature = "opencl")]
-    fn is_opencl(&self) -> bool {
-        matches!(self, FutureError::OpenCl(_))
-    }
-
-    #[cfg(not(feature = "opencl"))]
-    fn is_opencl(&self) -> bool {
-        false
+                | FutureError::Exception(_)
+        )
     }
 }
 
@@ -590,13 +628,168 @@ impl fmt::Display for FutureError {
                 f.write_str("RuntimeError: cannot schedule new futures after shutdown")
             }
             FutureError::BrokenExecutor { message } => write!(f, "BrokenThreadPool: {message}"),
-            #[cfg(feature = "opencl")]
-            FutureError::OpenCl(err) => write!(f, "{err}"),
+            FutureError::Exception(err) => err.fmt(f),
         }
     }
 }
 
-impl Error for FutureError {}
+impl Error for FutureError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            FutureError::Exception(err) => err.source(),
+            _ => None,
+        }
+    }
+}
+
+impl From<Exception> for FutureError {
+    fn from(exception: Exception) -> Self {
+        FutureError::Exception(exception)
+    }
+}
+
+type DynError = dyn Error + Send + Sync + 'static;
+
+/// How an [`Exception`] made by [`Exception::comparable`] compares and hashes its error.
+#[derive(Clone, Copy)]
+struct ByValue {
+    eq: fn(&DynError, &DynError) -> bool,
+    hash: fn(&DynError, &mut dyn Hasher),
+}
+
+fn eq_as<E: Error + PartialEq + 'static>(a: &DynError, b: &DynError) -> bool {
+    match (a.downcast_ref::<E>(), b.downcast_ref::<E>()) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn hash_as<E: Error + Hash + 'static>(error: &DynError, mut state: &mut dyn Hasher) {
+    if let Some(error) = error.downcast_ref::<E>() {
+        error.hash(&mut state);
+    }
+}
+
+/// An error a task raised, of any type: Python's exception object, as
+/// [`FutureError::Exception`] carries it. Cloning it shares the one error (an `Arc`), so every
+/// holder of the future sees the same object; [`downcast_ref`](Self::downcast_ref) gets the
+/// typed error back. `Display`, `Debug` and `source` are the error's own.
+///
+/// Two exceptions are equal when they are the same object (a clone of one another), as
+/// Python's exceptions compare by identity. One made with [`comparable`](Self::comparable)
+/// also equals another made so from an equal value of the same type.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::{Exception, ValueError};
+/// use std::num::ParseIntError;
+///
+/// let parse = "x".parse::<u8>().unwrap_err();
+/// let exc = Exception::new(parse.clone());
+/// assert_eq!(exc.downcast_ref::<ParseIntError>(), Some(&parse));
+/// assert!(exc.downcast_ref::<ValueError>().is_none());
+/// assert_eq!(exc.to_string(), parse.to_string());
+/// assert_eq!(exc.clone(), exc); // the same object
+/// assert_ne!(Exception::new(parse.clone()), exc); // another object
+/// assert_eq!(Exception::comparable(parse.clone()), Exception::comparable(parse));
+/// ```
+#[derive(Clone)]
+pub struct Exception {
+    error: Arc<DynError>,
+    by_value: Option<ByValue>,
+}
+
+impl Exception {
+    /// Wraps `error`; it compares by identity. An `Exception` given here is returned as it is.
+    pub fn new<E>(error: E) -> Self
+    where
+        E: Error + Send + Sync + 'static,
+    {
+        let mut error = Some(error);
+        if let Some(exception) = (&mut error as &mut dyn Any).downcast_mut::<Option<Exception>>() {
+            if let Some(exception) = exception.take() {
+                return exception;
+            }
+        }
+        let error = error.expect("taken only when it is an Exception");
+        Exception {
+            error: Arc::new(error),
+            by_value: None,
+        }
+    }
+
+    /// Wraps `error` so that it compares and hashes by value: equal to any other exception
+    /// made by `comparable` from an equal `E`.
+    pub fn comparable<E>(error: E) -> Self
+    where
+        E: Error + PartialEq + Eq + Hash + Send + Sync + 'static,
+    {
+        Exception {
+            error: Arc::new(error),
+            by_value: Some(ByValue {
+                eq: eq_as::<E>,
+                hash: hash_as::<E>,
+            }),
+        }
+    }
+
+    /// The error, if it is an `E`.
+    pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
+        self.error.downcast_ref()
+    }
+
+    /// Whether the error is an `E`.
+    pub fn is<E: Error + 'static>(&self) -> bool {
+        self.error.is::<E>()
+    }
+
+    /// The error, as a trait object.
+    pub fn get_ref(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &*self.error
+    }
+}
+
+impl PartialEq for Exception {
+    fn eq(&self, other: &Self) -> bool {
+        if std::ptr::addr_eq(Arc::as_ptr(&self.error), Arc::as_ptr(&other.error)) {
+            return true;
+        }
+        match (self.by_value, other.by_value) {
+            (Some(by_value), Some(_)) => (by_value.eq)(&*self.error, &*other.error),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Exception {}
+
+impl Hash for Exception {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match self.by_value {
+            Some(by_value) => (by_value.hash)(&*self.error, state),
+            None => Arc::as_ptr(&self.error).cast::<()>().hash(state),
+        }
+    }
+}
+
+impl fmt::Debug for Exception {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.error, f)
+    }
+}
+
+impl fmt::Display for Exception {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.error, f)
+    }
+}
+
+impl Error for Exception {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.error.source()
+    }
+}
 
 /// Python's `TimeoutError` from [`as_completed`](crate::futures::as_completed): the timeout
 /// passed with futures still unfinished; the message is Python's, `"2 (of 4) futures

@@ -86,8 +86,8 @@ pub use opencl::{
 };
 
 pub use error::{
-    BrokenBarrierError, Empty, FutureError, GetError, IndexError, InvalidStateError, JoinError,
-    KeyError, PanicPayload, PutError, RuntimeError, ShutDown, TimeoutError, ValueError,
+    BrokenBarrierError, Empty, Exception, FutureError, GetError, IndexError, InvalidStateError,
+    JoinError, KeyError, PanicPayload, PutError, RuntimeError, ShutDown, TimeoutError, ValueError,
 };
 pub use native::collections;
 pub use native::collections::{Deque, Set};

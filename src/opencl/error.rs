@@ -1,13 +1,13 @@
 //! What can go wrong on the way to a device.
 
 use super::DeviceInfo;
-use crate::FutureError;
+use crate::{Exception, FutureError};
 use std::error::Error;
 use std::fmt;
 
 /// Why an OpenCL call failed. Nothing in [`gilfree::opencl`](super) panics or stalls: every
 /// failure arrives as one of these, directly or inside a
-/// [`FutureError::OpenCl`].
+/// [`FutureError::Exception`], where [`FutureError::downcast_ref`] finds it.
 ///
 /// # Examples
 ///
@@ -157,18 +157,23 @@ impl fmt::Display for OpenClError {
 
 impl Error for OpenClError {}
 
+/// A [`FutureError::Exception`] holding the error; it compares by value
+/// ([`Exception::comparable`]), so futures failed with equal errors have equal exceptions.
 impl From<OpenClError> for FutureError {
     fn from(err: OpenClError) -> FutureError {
-        FutureError::OpenCl(err)
+        FutureError::Exception(Exception::comparable(err))
     }
 }
 
 impl From<FutureError> for OpenClError {
-    /// Unwraps a [`FutureError::OpenCl`]; maps the executor's own failures to
-    /// [`Shutdown`](OpenClError::Shutdown) and [`BrokenExecutor`](OpenClError::BrokenExecutor).
+    /// Unwraps an `OpenClError` from a [`FutureError::Exception`]; maps the executor's own
+    /// failures to [`Shutdown`](OpenClError::Shutdown) and
+    /// [`BrokenExecutor`](OpenClError::BrokenExecutor).
     fn from(err: FutureError) -> OpenClError {
+        if let Some(err) = err.downcast_ref::<OpenClError>() {
+            return err.clone();
+        }
         match err {
-            FutureError::OpenCl(err) => err,
             FutureError::Shutdown | FutureError::Cancelled => OpenClError::Shutdown,
             other => OpenClError::BrokenExecutor {
                 message: other.to_string(),

@@ -71,7 +71,7 @@
 //! crate alone retries for ten seconds, then panics), a kernel that does not compile is
 //! [`OpenClError::Build`] with the compiler's log, a wrong argument is
 //! [`OpenClError::TypeError`] before anything reaches the device. In a future the error is
-//! [`FutureError::OpenCl`].
+//! a [`FutureError::Exception`]: `err.downcast_ref::<OpenClError>()` gets it back.
 //!
 //! # Kernel source is foreign code
 //!
@@ -674,8 +674,8 @@ impl OpenClExecutor {
     /// reduction's the reduced value.
     ///
     /// Arguments are checked here, before anything is queued: a wrong count, type or buffer
-    /// length is a future already done with [`FutureError::OpenCl`]`(`[`TypeError`] or
-    /// [`ValueError`]`)`. After [`shutdown`](Self::shutdown) the future is done with
+    /// length is a future already done with a [`FutureError::Exception`] holding a
+    /// [`TypeError`] or [`ValueError`]. After [`shutdown`](Self::shutdown) the future is done with
     /// [`FutureError::Shutdown`].
     ///
     /// [`TypeError`]: OpenClError::TypeError
@@ -840,7 +840,6 @@ fn read<T: Scalar>(
 ///
 /// ```
 /// # use gilfree::opencl::{OpenClError, OpenClExecutor};
-/// # use gilfree::FutureError;
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let Ok(exec) = OpenClExecutor::new() else { return Ok(()) };
 /// // SAFETY: `fill` writes `v` at its global id only, and runs over a range of 100 on 128 items.
@@ -852,7 +851,8 @@ fn read<T: Scalar>(
 /// // Work groups of 64 do not divide a range of 100: the driver refuses the launch.
 /// let failed = exec.submit(fill.call((&v,)).range(100).local_size(64));
 /// let read = v.to_host();
-/// assert!(matches!(failed.exception(), Some(FutureError::OpenCl(OpenClError::Cl { .. }))));
+/// let err = failed.exception().unwrap();
+/// assert!(matches!(err.downcast_ref::<OpenClError>(), Some(OpenClError::Cl { .. })));
 /// assert_eq!(read.exception(), failed.exception()); // not the old zeros
 /// v.write(&[0; 128]).result()?; // good again
 /// assert_eq!(v.to_host().into_result()?, [0; 128]);

@@ -189,16 +189,17 @@ fn failing_kernel_followed_by_dependent_reads() {
         let total = exec.submit(sum.call((&v,)));
         let good = exec.submit(sum.call((&other,)));
         let error = match failed.result() {
-            Err(FutureError::OpenCl(err)) => err,
-            other => panic!("expected the launch to fail, got {other:?}"),
-        };
+            Err(err) => err.downcast_ref::<OpenClError>().cloned(),
+            Ok(run) => panic!("expected the launch to fail, got {run:?}"),
+        }
+        .expect("an OpenClError");
         for result in [
             read.result().map(drop),
             derived.result().map(drop),
             read_derived.result().map(drop),
             total.result().map(drop),
         ] {
-            assert_eq!(result, Err(FutureError::OpenCl(error.clone())));
+            assert_eq!(result, Err(FutureError::from(error.clone())));
         }
         assert_eq!(good.into_result(), Ok(256));
         v.write(&[1; 128]).result().unwrap();

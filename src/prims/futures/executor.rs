@@ -7,6 +7,7 @@ use super::future::{Future, Promise, report_panic};
 use super::rt::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::error::{FutureError, ValueError, panic_message};
 use std::collections::VecDeque;
+use std::error::Error;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
@@ -81,9 +82,11 @@ mod task {
         }
     }
 
+    /// `f`'s `Err` is the future's exception (a task of `submit_fallible`; `submit` wraps its
+    /// value in `Ok`).
     impl<F, T> Job for Task<F, T>
     where
-        F: FnOnce() -> T + Send,
+        F: FnOnce() -> Result<T, FutureError> + Send,
         T: Send + Sync,
     {
         fn run(mut self: Box<Self>) {
@@ -95,7 +98,8 @@ mod task {
                 // end of the call, so a panic in their `Drop` is the task's exception too.
                 match panic::catch_unwind(AssertUnwindSafe(f)) {
                     // The value drops here (inside the work) if nobody holds the future.
-                    Ok(value) => drop(promise.set_result(value)),
+                    Ok(Ok(value)) => drop(promise.set_result(value)),
+                    Ok(Err(error)) => drop(promise.set_exception(error)),
                     Err(payload) => {
                         let message = panic_message(payload.as_ref());
                         drop(promise.set_exception(FutureError::Panicked { message }));
@@ -433,6 +437,40 @@ impl ThreadPoolExecutor {
         T: Send + Sync + 'static,
     {
         let (promise, future) = Promise::new();
+        self.enqueue(Box::new(Task::new(move || Ok(f()), promise, None)));
+        future
+    }
+
+    /// [`submit`](Self::submit) for a task that returns a `Result`, flattened as Python's
+    /// future of a task that raises: `Ok(value)` is the future's result, and the `Err` is its
+    /// exception, a [`FutureError::Exception`] — so it shows in
+    /// [`exception`](Future::exception), ends a [`wait`](crate::futures::wait) with
+    /// [`ReturnWhen::FirstException`](crate::ReturnWhen::FirstException), and
+    /// [`downcast_ref`](FutureError::downcast_ref) gets the `E` back. With `submit`, the same
+    /// task gives a `Future<Result<T, E>>` whose errors are values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::ThreadPoolExecutor;
+    /// use std::num::ParseIntError;
+    ///
+    /// let pool = ThreadPoolExecutor::new(2);
+    /// let good = pool.submit_fallible(|| "42".parse::<u8>());
+    /// let bad = pool.submit_fallible(|| "x".parse::<u8>());
+    /// assert_eq!(good.result(), Ok(&42));
+    /// let err = bad.exception().unwrap();
+    /// assert!(err.downcast_ref::<ParseIntError>().is_some());
+    /// ```
+    #[doc(alias = "raise", alias = "submit_result", alias = "try_submit")]
+    pub fn submit_fallible<F, T, E>(&self, f: F) -> Future<T>
+    where
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+        T: Send + Sync + 'static,
+        E: Error + Send + Sync + 'static,
+    {
+        let (promise, future) = Promise::new();
+        let f = move || f().map_err(FutureError::exception);
         self.enqueue(Box::new(Task::new(f, promise, None)));
         future
     }
@@ -897,6 +935,41 @@ impl<'scope> Scope<'scope, '_> {
     pub fn submit<F, T>(&'scope self, f: F) -> Future<T>
     where
         F: FnOnce() -> T + Send + 'scope,
+        T: Send + Sync + 'scope,
+    {
+        self.submit_task(move || Ok(f()))
+    }
+
+    /// [`ThreadPoolExecutor::submit_fallible`] for a task that may borrow from outside the
+    /// scope: the task's `Err` is the future's exception.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = gilfree::ThreadPoolExecutor::new(2);
+    /// let text = String::from("12 x");
+    /// pool.scope(|s| {
+    ///     let numbers: Vec<_> = text
+    ///         .split(' ')
+    ///         .map(|word| s.submit_fallible(move || word.parse::<u32>()))
+    ///         .collect();
+    ///     assert_eq!(numbers[0].result(), Ok(&12));
+    ///     assert!(numbers[1].exception().unwrap().downcast_ref::<std::num::ParseIntError>().is_some());
+    /// });
+    /// ```
+    #[doc(alias = "raise", alias = "submit_result", alias = "try_submit")]
+    pub fn submit_fallible<F, T, E>(&'scope self, f: F) -> Future<T>
+    where
+        F: FnOnce() -> Result<T, E> + Send + 'scope,
+        T: Send + Sync + 'scope,
+        E: Error + Send + Sync + 'static,
+    {
+        self.submit_task(move || f().map_err(FutureError::exception))
+    }
+
+    fn submit_task<F, T>(&'scope self, f: F) -> Future<T>
+    where
+        F: FnOnce() -> Result<T, FutureError> + Send + 'scope,
         T: Send + Sync + 'scope,
     {
         *self.state.pending.lock() += 1;

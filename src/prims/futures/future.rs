@@ -651,8 +651,9 @@ impl<T> Promise<T> {
     }
 
     /// Finishes the future with an error (Python's `set_exception`), such as
-    /// `FutureError::Panicked` for a task that panicked. `Err(InvalidStateError)` if the
-    /// future was cancelled.
+    /// `FutureError::Panicked` for a task that panicked, or an error of the caller's own type
+    /// through [`FutureError::exception`].
+    /// `Err(InvalidStateError)` if the future was cancelled.
     ///
     /// # Examples
     ///
@@ -663,6 +664,10 @@ impl<T> Promise<T> {
     /// let err = FutureError::Panicked { message: "no".into() };
     /// promise.set_exception(err.clone()).unwrap();
     /// assert_eq!(fut.exception(), Some(err));
+    ///
+    /// let (promise, fut) = Promise::<u8>::new();
+    /// promise.set_exception(FutureError::exception(gilfree::BrokenBarrierError)).unwrap();
+    /// assert!(fut.exception().unwrap().downcast_ref::<gilfree::BrokenBarrierError>().is_some());
     /// ```
     pub fn set_exception(self, error: FutureError) -> Result<(), InvalidStateError<FutureError>> {
         match self.finish(Err(error)) {
