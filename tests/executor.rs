@@ -1431,3 +1431,94 @@ fn exe12_shutdown_from_two_tasks_at_once_does_not_deadlock() {
         assert_eq!(pool_threads("exe12inside"), Vec::<String>::new());
     });
 }
+
+/// The error a fallible task returns in these tests: a type of the user's own.
+#[derive(Debug, Clone, PartialEq)]
+struct Overdrawn {
+    by: u32,
+}
+
+impl std::fmt::Display for Overdrawn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "overdrawn by {}", self.by)
+    }
+}
+
+impl std::error::Error for Overdrawn {}
+
+/// `submit_fallible` flattens a task's `Result` as Python's future of a raising task: the `Err`
+/// is the future's exception — in `exception()`, downcastable to the task's own type, ending
+/// `wait(FirstException)` while another task is still held, first out of `as_completed` — and
+/// the `Ok` is its result. `submit` of the same task still gives a `Future<Result<..>>`.
+#[test]
+fn submit_fallible_err_is_the_futures_exception() {
+    let pool = ThreadPoolExecutor::new(3);
+    let release = gate();
+    let held = {
+        let release = Arc::clone(&release);
+        pool.submit_fallible(move || -> Result<u32, Overdrawn> {
+            hold(&release);
+            Ok(1)
+        })
+    };
+    let failed = pool.submit_fallible(|| -> Result<u32, Overdrawn> { Err(Overdrawn { by: 7 }) });
+
+    let (done, not_done) = wait([&held, &failed], Some(DEADLINE), ReturnWhen::FirstException);
+    assert_eq!((done, not_done), (vec![&failed], vec![&held]));
+    let err = failed.exception().expect("the Err is the exception");
+    assert!(err.is_exception());
+    assert_eq!(err.downcast_ref::<Overdrawn>(), Some(&Overdrawn { by: 7 }));
+    assert_eq!(err.to_string(), "overdrawn by 7");
+    assert_eq!(failed.result().unwrap_err(), err);
+    assert!(matches!(err, FutureError::Exception(_)));
+
+    let mut it = gilfree::futures::as_completed([held.clone(), failed.clone()], Some(DEADLINE));
+    let first = it.next().unwrap().unwrap();
+    assert!(
+        first
+            .exception()
+            .unwrap()
+            .downcast_ref::<Overdrawn>()
+            .is_some()
+    );
+    release.set();
+    assert_eq!(it.next().unwrap().unwrap().result(), Ok(&1));
+    assert_eq!(held.into_result(), Ok(1));
+
+    let plain = pool.submit(|| -> Result<u32, Overdrawn> { Err(Overdrawn { by: 2 }) });
+    assert_eq!(
+        plain.result_timeout(DEADLINE),
+        Ok(&Err(Overdrawn { by: 2 }))
+    );
+    assert_eq!(plain.exception(), None);
+}
+
+/// A fallible task that panics is `Panicked` as any task; after shutdown it is `Shutdown`.
+#[test]
+fn submit_fallible_panic_and_shutdown() {
+    let pool = ThreadPoolExecutor::new(1);
+    let fut = pool.submit_fallible(|| -> Result<u8, Overdrawn> { panic!("no funds") });
+    assert_eq!(panicked(fut.result_timeout(DEADLINE)), "no funds");
+    assert_eq!(fut.exception().unwrap().downcast_ref::<Overdrawn>(), None);
+    pool.shutdown(true, false);
+    let late = pool.submit_fallible(|| -> Result<u8, Overdrawn> { Ok(1) });
+    assert_eq!(late.result(), Err(FutureError::Shutdown));
+}
+
+/// `Scope::submit_fallible`: a borrowing task's `Err` is its future's exception.
+#[test]
+fn scope_submit_fallible_err_is_the_futures_exception() {
+    let pool = ThreadPoolExecutor::new(2);
+    let balances = [5u32, 0];
+    pool.scope(|s| {
+        let futs: Vec<_> = balances
+            .iter()
+            .map(|b| {
+                s.submit_fallible(move || b.checked_sub(3).ok_or_else(|| Overdrawn { by: 3 - *b }))
+            })
+            .collect();
+        assert_eq!(futs[0].result_timeout(DEADLINE), Ok(&2));
+        let err = futs[1].exception_timeout(DEADLINE).unwrap();
+        assert_eq!(err.downcast_ref::<Overdrawn>(), Some(&Overdrawn { by: 3 }));
+    });
+}

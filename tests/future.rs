@@ -1800,3 +1800,71 @@ fn stress_every_future_resolves_exactly_once() {
         assert_eq!(futs.iter().filter(|f| f.cancelled()).count(), cancelled);
     });
 }
+
+/// A user's error of its own type, for `FutureError::exception`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Refused(&'static str);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused: {}", self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// `Promise::set_exception(FutureError::exception(e))`: the user's error is the future's
+/// exception — in `exception()`, downcastable, ending `wait(FirstException)` while another
+/// future is pending, yielded by `as_completed` — and every holder sees the same object.
+#[test]
+fn set_exception_with_a_users_error() {
+    let (pending_promise, pending) = Promise::<u8>::new();
+    let (promise, fut) = Promise::<u8>::new();
+    promise
+        .set_exception(FutureError::exception(Refused("card")))
+        .unwrap();
+    let err = fut.exception().unwrap();
+    assert!(err.is_exception());
+    assert_eq!(err.downcast_ref::<Refused>(), Some(&Refused("card")));
+    assert_eq!(err.downcast_ref::<RuntimeError>(), None);
+    assert_eq!(err.to_string(), "refused: card");
+    assert_eq!(fut.clone().exception(), Some(err.clone())); // one object, shared
+
+    let (done, not_done) = wait([&pending, &fut], Some(LONG), ReturnWhen::FirstException);
+    assert_eq!((done, not_done), (vec![&fut], vec![&pending]));
+    let mut it = as_completed([pending.clone(), fut.clone()], Some(LONG));
+    assert_eq!(it.next().unwrap().unwrap(), fut);
+    pending_promise.set_result(1).unwrap();
+    assert_eq!(it.next().unwrap().unwrap(), pending);
+}
+
+/// `Exception` compares by identity, as Python's exceptions do: a clone equals its original,
+/// a second wrap of an equal value does not — unless both were made `comparable`, which then
+/// hash alike too. `Exception::new` of an `Exception` does not wrap it twice.
+#[test]
+fn exception_equality_is_identity_or_by_value() {
+    use gilfree::Exception;
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
+
+    fn hash(e: &Exception) -> u64 {
+        let mut h = DefaultHasher::new();
+        e.hash(&mut h);
+        h.finish()
+    }
+    let a = Exception::new(Refused("a"));
+    assert_eq!(a.clone(), a);
+    assert_eq!(hash(&a.clone()), hash(&a));
+    assert_ne!(Exception::new(Refused("a")), a);
+    assert_eq!(Exception::new(a.clone()), a);
+    assert!(a.is::<Refused>() && !a.is::<RuntimeError>());
+    assert_eq!(format!("{a:?}"), r#"Refused("a")"#);
+
+    let b = Exception::comparable(Refused("b"));
+    let b2 = Exception::comparable(Refused("b"));
+    assert_eq!(b, b2);
+    assert_eq!(hash(&b), hash(&b2));
+    assert_ne!(b, Exception::comparable(Refused("c")));
+    assert_ne!(b, Exception::new(Refused("b")));
+    assert_eq!(FutureError::from(b.clone()), FutureError::Exception(b2));
+}
