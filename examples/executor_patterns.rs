@@ -416,6 +416,13 @@ fn panicking_task() {
     assert_eq!(next.result().map(String::as_str), Ok("sturdy_0"));
     assert_eq!(pool.worker_count(), 1, "the same worker lived on");
 
+    // A task that returns Err raises without a panic: submit_fallible makes the Err the
+    // future's exception, and downcast_ref gets the task's own error type back.
+    let parsed = pool.submit_fallible(|| "ten".parse::<u32>());
+    let err = parsed.exception().expect("the parse failed");
+    println!("submit_fallible: exception() -> {err}");
+    assert!(err.downcast_ref::<std::num::ParseIntError>().is_some());
+
     // In map(), the error comes back at its item's position and the iteration ends there.
     let results: Vec<_> = pool
         .map(

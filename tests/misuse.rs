@@ -3,8 +3,8 @@
 //! `Box<dyn Error + Send + Sync>` (it is `'static`, `Send` and `Sync` when its payload is).
 
 use gilfree::{
-    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Deque, Empty, FutureError, GetError,
-    IndexError, InvalidStateError, JoinError, KeyError, Lock, Promise, PutError, Queue,
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Deque, Empty, Exception, FutureError,
+    GetError, IndexError, InvalidStateError, JoinError, KeyError, Lock, Promise, PutError, Queue,
     RuntimeError, Semaphore, Set, ShutDown, SimpleQueue, Thread, ThreadPoolExecutor, TimeoutError,
     ValueError,
 };
@@ -109,7 +109,8 @@ assert_impl_all!(GetError: Error, Send, Sync);
 assert_impl_all!(IndexError: Error, Send, Sync);
 assert_impl_all!(IndexError<String>: Error, Send, Sync);
 assert_impl_all!(KeyError<String>: Error, Send, Sync);
-assert_impl_all!(FutureError: Error, Send, Sync);
+assert_impl_all!(FutureError: Error, Send, Sync, Clone);
+assert_impl_all!(Exception: Error, Send, Sync, Clone);
 assert_impl_all!(TimeoutError: Error, Send, Sync);
 assert_impl_all!(InvalidStateError<String>: Error, Send, Sync);
 #[cfg(feature = "opencl")]
