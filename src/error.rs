@@ -692,7 +692,8 @@ fn hash_as<E: Error + Hash + 'static>(error: &DynError, mut state: &mut dyn Hash
 /// assert_eq!(exc.to_string(), parse.to_string());
 /// assert_eq!(exc.clone(), exc); // the same object
 /// assert_ne!(Exception::new(parse.clone()), exc); // another object
-/// assert_eq!(Exception::comparable(parse.clone()), Exception::comparable(parse));
+/// let broken = Exception::comparable(gilfree::BrokenBarrierError);
+/// assert_eq!(broken, Exception::comparable(gilfree::BrokenBarrierError)); // equal values
 /// ```
 #[derive(Clone)]
 pub struct Exception {
@@ -702,6 +703,14 @@ pub struct Exception {
 
 impl Exception {
     /// Wraps `error`; it compares by identity. An `Exception` given here is returned as it is.
+    ///
+    /// ```
+    /// use gilfree::Exception;
+    ///
+    /// let exc = Exception::new(std::fmt::Error);
+    /// assert_eq!(Exception::new(exc.clone()), exc); // not wrapped twice
+    /// assert_ne!(Exception::new(std::fmt::Error), exc); // another object
+    /// ```
     pub fn new<E>(error: E) -> Self
     where
         E: Error + Send + Sync + 'static,
@@ -721,6 +730,14 @@ impl Exception {
 
     /// Wraps `error` so that it compares and hashes by value: equal to any other exception
     /// made by `comparable` from an equal `E`.
+    ///
+    /// ```
+    /// use gilfree::Exception;
+    ///
+    /// let exc = Exception::comparable(std::fmt::Error);
+    /// assert_eq!(exc, Exception::comparable(std::fmt::Error));
+    /// assert_ne!(exc, Exception::new(std::fmt::Error)); // that one compares by identity
+    /// ```
     pub fn comparable<E>(error: E) -> Self
     where
         E: Error + PartialEq + Eq + Hash + Send + Sync + 'static,
@@ -735,16 +752,32 @@ impl Exception {
     }
 
     /// The error, if it is an `E`.
+    ///
+    /// ```
+    /// let exc = gilfree::Exception::new(std::fmt::Error);
+    /// assert_eq!(exc.downcast_ref::<std::fmt::Error>(), Some(&std::fmt::Error));
+    /// ```
     pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
         self.error.downcast_ref()
     }
 
     /// Whether the error is an `E`.
+    ///
+    /// ```
+    /// let exc = gilfree::Exception::new(gilfree::BrokenBarrierError);
+    /// assert!(exc.is::<gilfree::BrokenBarrierError>());
+    /// assert!(!exc.is::<std::fmt::Error>());
+    /// ```
     pub fn is<E: Error + 'static>(&self) -> bool {
         self.error.is::<E>()
     }
 
     /// The error, as a trait object.
+    ///
+    /// ```
+    /// let exc = gilfree::Exception::new(std::fmt::Error);
+    /// assert_eq!(exc.get_ref().to_string(), std::fmt::Error.to_string());
+    /// ```
     pub fn get_ref(&self) -> &(dyn Error + Send + Sync + 'static) {
         &*self.error
     }
