@@ -1522,3 +1522,35 @@ fn scope_submit_fallible_err_is_the_futures_exception() {
         assert_eq!(err.downcast_ref::<Overdrawn>(), Some(&Overdrawn { by: 3 }));
     });
 }
+
+/// `map_fallible`: an item's `Err` comes out at its position as the task's exception, the
+/// tasks queued after it are cancelled, and the iteration ends, as for a panic in `map`. One
+/// worker: item 2 holds it until the iteration has ended, so item 3 is still queued then.
+#[test]
+fn map_fallible_err_ends_the_iteration() {
+    let pool = ThreadPoolExecutor::new(1);
+    let later = gate();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let (counted, held) = (Arc::clone(&ran), Arc::clone(&later));
+    let mut it = pool.map_fallible(
+        move |n: u32| {
+            counted.fetch_add(1, SeqCst);
+            match n {
+                1 => Err(Overdrawn { by: n }),
+                2 => {
+                    hold(&held);
+                    Ok(20)
+                }
+                _ => Ok(n * 10),
+            }
+        },
+        0..4,
+    );
+    assert_eq!(it.next(), Some(Ok(0)));
+    let err = it.next().unwrap().unwrap_err();
+    assert_eq!(err.downcast_ref::<Overdrawn>(), Some(&Overdrawn { by: 1 }));
+    assert_eq!(it.next(), None);
+    later.set();
+    pool.shutdown(true, false);
+    assert_eq!(ran.load(SeqCst), 3, "item 3 was cancelled, never run");
+}

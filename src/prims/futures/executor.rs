@@ -571,6 +571,48 @@ impl ThreadPoolExecutor {
         self.map_with(f, items, Wait::Forever)
     }
 
+    /// [`map`](Self::map) for an `f` returning `Result<T, E>`, flattened as
+    /// [`submit_fallible`](Self::submit_fallible) does: an item's `Err` is yielded at its
+    /// position as a [`FutureError::Exception`], and, as for a panic, the tasks not started
+    /// after it are cancelled and the iteration ends — Python's `map` raising the task's
+    /// exception.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::num::ParseIntError;
+    ///
+    /// let pool = gilfree::ThreadPoolExecutor::new(2);
+    /// let mut it = pool.map_fallible(|s: &str| s.parse::<u8>(), ["1", "x", "3"]);
+    /// assert_eq!(it.next(), Some(Ok(1)));
+    /// let err = it.next().unwrap().unwrap_err();
+    /// assert!(err.downcast_ref::<ParseIntError>().is_some());
+    /// assert_eq!(it.next(), None);
+    /// ```
+    #[doc(alias = "try_map")]
+    pub fn map_fallible<I, F, T, E>(&self, f: F, items: I) -> Map<T>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> Result<T, E> + Send + Sync + 'static,
+        T: Send + Sync + 'static,
+        E: Error + Send + Sync + 'static,
+    {
+        let f = Arc::new(f);
+        let futures = items
+            .into_iter()
+            .map(|item| {
+                let f = Arc::clone(&f);
+                self.submit_fallible(move || f(item))
+            })
+            .collect();
+        Map {
+            futures,
+            deadline: Wait::Forever,
+            ended: false,
+        }
+    }
+
     /// [`map`](Self::map) with a deadline `timeout` after this call: a result not
     /// ready by then is yielded as `Err(FutureError::Timeout)`, and the tasks not started are
     /// cancelled. Results already done at the deadline still come out.

@@ -4,7 +4,7 @@
 //! | Python | gilfree |
 //! |---|---|
 //! | `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPoolExecutor::new(n)`](ThreadPoolExecutor::new), [`ThreadPoolExecutor::builder`] |
-//! | `pool.submit(fn)`, `pool.map(fn, it, timeout)`, `pool.shutdown(wait, cancel_futures=…)` | [`submit`](ThreadPoolExecutor::submit), [`map`](ThreadPoolExecutor::map) / [`map_timeout`](ThreadPoolExecutor::map_timeout), [`shutdown`](ThreadPoolExecutor::shutdown) |
+//! | `pool.submit(fn)`, `pool.map(fn, it, timeout)`, `pool.shutdown(wait, cancel_futures=…)` | [`submit`](ThreadPoolExecutor::submit), [`map`](ThreadPoolExecutor::map) / [`map_timeout`](ThreadPoolExecutor::map_timeout), [`shutdown`](ThreadPoolExecutor::shutdown); a task returning `Result<T, E>` whose `Err` is the future's exception: [`submit_fallible`](ThreadPoolExecutor::submit_fallible), [`map_fallible`](ThreadPoolExecutor::map_fallible) |
 //! | `with ThreadPoolExecutor() as pool:` | the pool's `Drop` waits for its tasks |
 //! | `f.result(timeout)`, `f.exception(timeout)` | [`result`](Future::result) / [`result_timeout`](Future::result_timeout), [`exception`](Future::exception) / [`exception_timeout`](Future::exception_timeout) |
 //! | `f.cancel()`, `cancelled()`, `running()`, `done()`, `add_done_callback(fn)` | [`cancel`](Future::cancel), [`cancelled`](Future::cancelled), [`running`](Future::running), [`done`](Future::done), [`add_done_callback`](Future::add_done_callback) |
@@ -12,6 +12,7 @@
 //! | `wait(fs, timeout, return_when)` | [`wait(fs, timeout, ReturnWhen::…)`](fn@wait) |
 //! | `as_completed(fs, timeout)` | [`as_completed(fs, timeout)`](as_completed) |
 //! | `CancelledError`, `TimeoutError`, `BrokenThreadPool`, `InvalidStateError` | [`FutureError`](crate::FutureError), [`TimeoutError`](crate::TimeoutError), [`InvalidStateError`](crate::InvalidStateError) |
+//! | the exception object a task raised, `future.exception()` | [`FutureError::Exception`](crate::FutureError::Exception)`(`[`Exception`](crate::Exception)`)`, [`downcast_ref`](crate::FutureError::downcast_ref) |
 //!
 //! A [`Future`] does not depend on the pool: whatever holds its [`Promise`] completes it, so
 //! futures of other executors mix with the pool's in [`wait`](fn@wait) and [`as_completed`] (through
