@@ -320,7 +320,7 @@ impl ThreadPoolExecutorBuilder {
         let prefix = self
             .prefix
             .unwrap_or_else(|| format!("ThreadPoolExecutor-{}", next_pool_number()));
-        Ok(ThreadPoolExecutor {
+        let pool = ThreadPoolExecutor {
             shared: Arc::new(Shared {
                 jobs: Queue::new(0),
                 idle: AtomicUsize::new(0),
@@ -339,7 +339,9 @@ impl ThreadPoolExecutorBuilder {
                 prefix,
                 initializer: self.initializer,
             }),
-        })
+        };
+        live_pools::register(&pool.shared);
+        Ok(pool)
     }
 }
 
@@ -754,10 +756,59 @@ impl Default for ThreadPoolExecutor {
     }
 }
 
+impl ThreadPoolExecutor {
+    /// See [`live_pools::shut_down_all`]: the pools' part of
+    /// [`join_at_exit`](super::super::threading::join_at_exit).
+    pub(crate) fn shut_down_live_pools() -> usize {
+        live_pools::shut_down_all()
+    }
+}
+
 impl Drop for ThreadPoolExecutor {
     /// `shutdown(wait = true)`: the submitted tasks finish first.
     fn drop(&mut self) {
         self.shutdown(true, false);
+        live_pools::deregister(&self.shared);
+    }
+}
+
+/// The pools that have not been dropped, for [`join_at_exit`](super::super::threading::join_at_exit):
+/// Python 3.9+ lets every pool finish the tasks it accepted before the interpreter exits,
+/// even a pool that is never dropped (one kept in a `static`).
+mod live_pools {
+    use super::super::rt::{Arc, Mutex};
+    use super::Shared;
+
+    super::super::rt::global! {
+        static LIVE: Mutex<Vec<Arc<Shared>>> = Mutex::new(Vec::new());
+    }
+
+    pub(super) fn register(shared: &Arc<Shared>) {
+        LIVE.lock().push(Arc::clone(shared));
+    }
+
+    pub(super) fn deregister(shared: &Arc<Shared>) {
+        let mut live = LIVE.lock();
+        let gone = live
+            .iter()
+            .position(|p| Arc::ptr_eq(p, shared))
+            .map(|at| live.swap_remove(at));
+        // Dropped after the registry's lock is released.
+        drop(live);
+        drop(gone);
+    }
+
+    /// `shutdown(wait = true)` on every pool registered so far, which leaves the registry:
+    /// each has finished its accepted tasks and refuses new ones. Returns how many there were.
+    pub(super) fn shut_down_all() -> usize {
+        let pools = std::mem::take(&mut *LIVE.lock());
+        let n = pools.len();
+        for shared in pools {
+            // A second handle to the pool, whose `Drop` is `shutdown(wait = true)`; the real
+            // handle's own drop later finds nothing left to do.
+            drop(super::ThreadPoolExecutor { shared });
+        }
+        n
     }
 }
 

@@ -62,8 +62,8 @@ pub use lock::{Lock, LockGuard};
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{BoundedSemaphore, Semaphore, SemaphoreGuard};
 pub use thread::{
-    Thread, ThreadBuilder, ThreadHandle, active_count, current_thread, enumerate, get_ident,
-    get_native_id, join_non_daemon_threads, main_thread,
+    JoinAtExit, Thread, ThreadBuilder, ThreadHandle, active_count, current_thread, enumerate,
+    get_ident, get_native_id, join_at_exit, join_non_daemon_threads, main_thread,
 };
 pub use timer::Timer;
 

@@ -454,9 +454,25 @@ impl std::hash::Hash for ThreadHandle {
     }
 }
 
-/// Python's repr: `<Thread(Thread-1, started 4242)>`, `<Thread(Thread-1, stopped 4242)>`,
-/// `<_MainThread(MainThread, started 4240)>`, `<_DummyThread(Dummy-2, started daemon 4250)>`;
-/// `<Thread(Thread-3, initial)>` for a thread whose spawn failed.
+/// Python's repr, with the thread's [`ident`](ThreadHandle::ident) as Python shows it:
+/// `<Thread(Thread-1, started 2)>` from the moment `spawn` returns, `<Thread(Thread-1,
+/// stopped 2)>`, `<_MainThread(MainThread, started 1)>`, `<_DummyThread(Dummy-2, started
+/// daemon 5)>`; `<Thread(Thread-3, initial)>`, without an ident, for a thread whose spawn
+/// failed.
+///
+/// # Examples
+///
+/// ```
+/// let go = std::sync::Arc::new(gilfree::Event::new());
+/// let t = gilfree::Thread::spawn({
+///     let go = go.clone();
+///     move || go.wait()
+/// });
+/// // Right after spawn, as after Python's start(): started, with its ident.
+/// assert_eq!(format!("{t:?}"), format!("<Thread({}, started {})>", t.name(), t.ident()));
+/// go.set();
+/// t.join().unwrap();
+/// ```
 impl fmt::Debug for ThreadHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let class = match self.shared.kind {
@@ -465,19 +481,20 @@ impl fmt::Debug for ThreadHandle {
             Kind::Main => "_MainThread",
             Kind::Dummy => "_DummyThread",
         };
-        let (native_id, status) = {
+        let status = {
             let life = self.shared.life.lock();
-            let status = match (life.never_started, life.finished) {
+            match (life.never_started, life.finished) {
                 (true, _) => "initial",
                 (false, true) => "stopped",
                 (false, false) => "started",
-            };
-            (life.native_id, status)
+            }
         };
         let daemon = if self.shared.daemon { " daemon" } else { "" };
         write!(f, "<{class}({}, {status}{daemon}", self.name())?;
-        if native_id != 0 {
-            write!(f, " {native_id}")?;
+        // Every thread has its ident from its registration on, before `spawn` returns; only
+        // one that never started shows none, as Python's `ident` is `None` before `start()`.
+        if status != "initial" {
+            write!(f, " {}", self.shared.ident)?;
         }
         f.write_str(")>")
     }
@@ -1011,5 +1028,117 @@ impl JoiningAll {
 impl Drop for JoiningAll {
     fn drop(&mut self) {
         self.0.set_joining_all(false);
+    }
+}
+
+/// Python's wait at interpreter exit, as an opt-in guard: create it at the start of `main`,
+/// and when it is dropped — as `main` returns, or unwinds from a panic — it waits for what
+/// Python's interpreter waits for before the process ends.
+///
+/// A Rust process ends when `main` returns, killing every thread still running. Python's
+/// interpreter first waits for every non-daemon thread, and (Python 3.9+) lets every
+/// `ThreadPoolExecutor` finish the tasks it accepted, even a pool that is never dropped (one
+/// kept in a `static`). Dropping the guard does both, in rounds until nothing is left:
+///
+/// 1. [`join_non_daemon_threads`]: every non-daemon thread, including the ones started
+///    meanwhile. The pools still accept tasks here, so a thread that submits work and waits
+///    for it finishes as it would in Python.
+/// 2. Every [`ThreadPoolExecutor`](crate::ThreadPoolExecutor) not yet dropped is shut down
+///    with `wait = true`: its queued and running tasks finish, and it refuses new ones from
+///    then on (as Python refuses submits once the interpreter is shutting down).
+/// 3. Again from 1 if either step found something: a pool's task may have started a
+///    non-daemon thread, or a thread may have built another pool.
+///
+/// Daemon threads are not waited for; they end with the process, as in Python.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::{Thread, ThreadPoolExecutor};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::LazyLock;
+///
+/// static POOL: LazyLock<ThreadPoolExecutor> = LazyLock::new(|| ThreadPoolExecutor::new(2));
+/// static DONE: AtomicUsize = AtomicUsize::new(0);
+///
+/// fn main() {
+///     let _exit = gilfree::threading::join_at_exit();
+///     // Neither the thread nor the pool's tasks are waited for below: the guard does it.
+///     let _detached = Thread::builder().daemon(false).spawn(|| {
+///         DONE.fetch_add(1, Ordering::SeqCst);
+///     });
+///     for _ in 0..3 {
+///         let _ = POOL.submit(|| DONE.fetch_add(1, Ordering::SeqCst));
+///     }
+/// #   drop(_exit);
+/// #   assert_eq!(DONE.load(Ordering::SeqCst), 4);
+/// }
+/// ```
+///
+/// # Differences from Python
+///
+/// Python waits on its own; Rust has no safe hook at process exit, so the wait is this guard,
+/// which must live as long as `main`. Bind it to a name (`let _exit = …`; `let _ = …` drops it
+/// at once). It does not run when the process ends otherwise: `std::process::exit`, an abort,
+/// or a panic with `panic = "abort"`. When `main` unwinds, the guard still waits, as Python
+/// waits for its threads after an uncaught exception in the main thread.
+pub fn join_at_exit() -> JoinAtExit {
+    JoinAtExit { _private: () }
+}
+
+/// The guard that [`join_at_exit`] returns: dropping it waits for the non-daemon threads and
+/// the live pools, as Python's interpreter does before it exits.
+///
+/// # Examples
+///
+/// ```
+/// let exit = gilfree::threading::join_at_exit();
+/// let t = gilfree::Thread::builder().daemon(false).spawn(|| ()).unwrap();
+/// drop(exit); // waits for `t`
+/// assert!(!t.is_alive());
+/// ```
+#[derive(Debug)]
+#[must_use = "the wait happens when the guard is dropped: bind it with `let _exit = ...`"]
+pub struct JoinAtExit {
+    _private: (),
+}
+
+impl JoinAtExit {
+    /// Waits now, as dropping the guard does. Returns how many threads and pools it waited
+    /// for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let exit = gilfree::threading::join_at_exit();
+    /// let t = gilfree::Thread::builder().daemon(false).spawn(|| ()).unwrap();
+    /// let (threads, _pools) = exit.wait();
+    /// assert!(threads <= 1 && !t.is_alive()); // 0 if `t` had finished already
+    /// ```
+    pub fn wait(self) -> (usize, usize) {
+        // The guard has nothing to do once this wait is over.
+        std::mem::forget(self);
+        wait_at_exit()
+    }
+}
+
+impl Drop for JoinAtExit {
+    fn drop(&mut self) {
+        wait_at_exit();
+    }
+}
+
+/// [`JoinAtExit`]'s wait: threads first, while the pools still accept their tasks; then the
+/// pools; again until a round finds neither.
+fn wait_at_exit() -> (usize, usize) {
+    let (mut threads, mut pools) = (0, 0);
+    loop {
+        let joined = join_non_daemon_threads();
+        let shut = super::super::futures::ThreadPoolExecutor::shut_down_live_pools();
+        threads += joined;
+        pools += shut;
+        if joined == 0 && shut == 0 {
+            return (threads, pools);
+        }
     }
 }
