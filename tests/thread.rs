@@ -708,3 +708,145 @@ fn join_non_daemon_threads_from_two_threads_at_once() {
         third.join().unwrap();
     });
 }
+
+/// Issue 15: right after `spawn` a thread answers every accessor as a Python thread does right
+/// after `start()` — which returns only once the thread runs: its ident (shown by `Debug` as
+/// Python's repr shows it), its native id, alive, its name and daemon flag.
+#[test]
+fn accessors_right_after_spawn_answer_as_after_start() {
+    let _s = shared();
+    let go = Arc::new(Event::new());
+    let t = {
+        let go = Arc::clone(&go);
+        Thread::builder()
+            .daemon(false)
+            .spawn(move || assert!(go.wait_timeout(LONG)))
+            .unwrap()
+    };
+    let daemon = {
+        let go = Arc::clone(&go);
+        Thread::builder()
+            .name("d")
+            .daemon(true)
+            .spawn(move || assert!(go.wait_timeout(LONG)))
+            .unwrap()
+    };
+    // Nothing has waited for either thread to be scheduled yet.
+    assert_eq!(
+        format!("{t:?}"),
+        format!("<Thread({}, started {})>", t.name(), t.ident())
+    );
+    assert_eq!(
+        format!("{daemon:?}"),
+        format!("<Thread(d, started daemon {})>", daemon.ident())
+    );
+    assert_ne!(t.ident(), 0);
+    assert_ne!(t.ident(), daemon.ident());
+    assert!(t.is_alive() && daemon.is_alive());
+    thread_number(&t.name());
+    assert!(!t.daemon() && daemon.daemon());
+    assert_ne!(t.native_id(), 0);
+    assert_ne!(t.native_id(), threading::get_native_id());
+    assert_ne!(t.native_id(), daemon.native_id());
+    assert!(threading::enumerate().contains(t.handle()));
+    let handle = t.handle().clone();
+    let ident = t.ident();
+    go.set();
+    t.join().unwrap();
+    daemon.join().unwrap();
+    assert_eq!(
+        format!("{handle:?}"),
+        format!("<Thread({}, stopped {ident})>", handle.name())
+    );
+    assert_eq!(handle.ident(), ident, "the ident outlives the thread");
+}
+
+/// Issue 15: the guard of `join_at_exit()` waits, when dropped, for what Python's interpreter
+/// waits for at exit: every non-daemon thread, and the tasks that every live pool accepted —
+/// here a pool in a `static`, never dropped. Threads come first, while the pools still take
+/// tasks: a non-daemon thread's late submit still runs. Afterwards the pool refuses tasks.
+#[test]
+fn join_at_exit_waits_for_non_daemon_threads_then_live_pools() {
+    use gilfree::{FutureError, ThreadPoolExecutor};
+    use std::sync::LazyLock;
+    static POOL: LazyLock<ThreadPoolExecutor> = LazyLock::new(|| ThreadPoolExecutor::new(1));
+    static RAN: AtomicUsize = AtomicUsize::new(0);
+    let _x = exclusive();
+    with_watchdog(|| {
+        let exit = threading::join_at_exit();
+        let go = Arc::new(Event::new());
+        // The pool's one worker is held, so the tasks behind it are still queued below.
+        let _first = POOL.submit({
+            let go = Arc::clone(&go);
+            move || assert!(go.wait_timeout(LONG))
+        });
+        for _ in 0..5 {
+            let _ = POOL.submit(|| RAN.fetch_add(1, Ordering::SeqCst));
+        }
+        let late = {
+            let go = Arc::clone(&go);
+            Thread::builder()
+                .daemon(false)
+                .spawn(move || {
+                    assert!(go.wait_timeout(LONG));
+                    let _ = POOL.submit(|| RAN.fetch_add(100, Ordering::SeqCst));
+                })
+                .unwrap()
+        };
+        let late_handle = late.handle().clone();
+        drop(late); // detached, as a Python thread nobody joins
+        // Released by a daemon thread, which the guard does not wait for.
+        let _release = Thread::builder()
+            .daemon(true)
+            .spawn(move || go.set())
+            .unwrap();
+        let (threads, pools) = exit.wait();
+        assert!(!late_handle.is_alive(), "the non-daemon thread still runs");
+        assert_eq!(
+            RAN.load(Ordering::SeqCst),
+            105,
+            "accepted tasks did not all run"
+        );
+        assert!(
+            threads >= 1 && pools >= 1,
+            "waited for {threads} threads, {pools} pools"
+        );
+        let refused = POOL.submit(|| 0);
+        assert!(matches!(refused.result(), Err(FutureError::Shutdown)));
+    });
+}
+
+/// Issue 15: the guard also waits when the scope that holds it unwinds (as `main` does on a
+/// panic); Python likewise waits for its threads after an uncaught exception.
+#[test]
+fn join_at_exit_waits_while_unwinding() {
+    let _x = exclusive();
+    with_watchdog(|| {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let go = Arc::new(Event::new());
+        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe({
+            let (done, go) = (Arc::clone(&done), Arc::clone(&go));
+            move || {
+                let _exit = threading::join_at_exit();
+                let _worker = Thread::builder()
+                    .daemon(false)
+                    .spawn({
+                        let go = Arc::clone(&go);
+                        move || {
+                            assert!(go.wait_timeout(LONG));
+                            done.store(true, Ordering::SeqCst);
+                        }
+                    })
+                    .unwrap();
+                // Released by a daemon thread, which the guard does not wait for.
+                let _release = Thread::builder()
+                    .daemon(true)
+                    .spawn(move || go.set())
+                    .unwrap();
+                panic!("main fails");
+            }
+        }));
+        assert!(unwound.is_err());
+        assert!(done.load(Ordering::SeqCst), "the guard did not wait");
+    });
+}
