@@ -15,7 +15,10 @@
 //!   `threading.excepthook` and `join()` returns None; Rust's panic hook prints it too, on
 //!   stderr, so the "panicked at" line there is expected);
 //! - a thread joining itself gets a `RuntimeError` instead of waiting forever;
-//! - a `Timer` runs its function once after its interval, unless `cancel()` comes first.
+//! - a `Timer` runs its function once after its interval, unless `cancel()` comes first;
+//! - a non-daemon thread still running when `main` returns finishes all the same, as Python's
+//!   interpreter waits for it: the guard of `threading::join_at_exit()`, made at the top of
+//!   `main`, waits for it (without it, Rust would end the process and the thread with it).
 //!
 //! Threads are held in each state with `Event`s and `Barrier`s, not sleeps, so every line
 //! printed is a state the program has made sure of, on any machine.
@@ -31,6 +34,9 @@ use std::time::{Duration, Instant};
 const PATIENCE: Duration = Duration::from_secs(5);
 
 fn main() {
+    // Python's wait at exit, opted in: dropped when `main` returns, it joins the non-daemon
+    // threads still running (and lets every live thread pool finish its tasks).
+    let _exit = threading::join_at_exit();
     main_thread();
     let baseline = names_states_and_enumerate();
     alive_until_the_target_returns();
@@ -47,6 +53,22 @@ fn main() {
         "\nback to {baseline} active thread(s): {}",
         names(&threading::enumerate())
     );
+    left_running_at_exit();
+}
+
+/// A non-daemon thread that outlives `main`: the guard made at the top of `main` waits for it.
+fn left_running_at_exit() {
+    println!("\n== a thread still running when main returns");
+    let last = Thread::spawn(|| {
+        // Work that takes a while (no synchronisation depends on this sleep).
+        std::thread::sleep(Duration::from_millis(100));
+        println!(
+            "{:?} finished after main returned: nothing was cut off",
+            threading::current_thread()
+        );
+    });
+    println!("main returns now, while {last:?} runs; join_at_exit() waits for it");
+    drop(last); // detached, like a Python thread that nobody joins
 }
 
 fn main_thread() {

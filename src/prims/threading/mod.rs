@@ -17,6 +17,11 @@
 //! | `with lock:` | `let _guard = lock.acquire();` — the guard releases on drop |
 //! | `threading.local()` | std's [`thread_local!`](std::thread_local); see [below](#thread-local-data-threadinglocal) |
 //!
+//! Python's interpreter waits for every non-daemon thread (and lets every thread pool finish
+//! its tasks) before it exits; a Rust process ends when `main` returns. Opt in to Python's
+//! behaviour with `let _exit = gilfree::threading::join_at_exit();` at the start of `main`
+//! (see [`join_at_exit`]).
+//!
 //! # Thread-local data (`threading.local`)
 //!
 //! gilfree has no `local` type: Rust's own [`thread_local!`](std::thread_local) is the same

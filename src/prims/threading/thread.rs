@@ -1,5 +1,6 @@
 //! `threading.Thread` and the module functions that see every thread: `current_thread`,
-//! `main_thread`, `enumerate`, `active_count`, `get_ident`, `get_native_id`.
+//! `main_thread`, `enumerate`, `active_count`, `get_ident`, `get_native_id`; and Python's wait
+//! at exit: `join_non_daemon_threads` and its guard, `join_at_exit`.
 
 use super::Wait;
 use super::rt::{self, Arc, AtomicU64, Condvar, Mutex, Ordering};
@@ -582,7 +583,14 @@ struct Start<F> {
 ///   many threads may wait at once.
 /// * Dropping a `Thread` detaches it: it keeps running, as a Python thread object that nobody
 ///   references any more.
-/// * Daemon threads: see [`ThreadBuilder::daemon`].
+/// * Daemon threads: see [`ThreadBuilder::daemon`]. A Rust process does not wait for
+///   non-daemon threads when `main` returns; `let _exit = threading::join_at_exit();` at the
+///   start of `main` opts in to Python's wait (see [`join_at_exit`]).
+/// * There is no unstarted `Thread`: the [`ThreadBuilder`] plays that part. Build it (name,
+///   daemon flag) whenever you like and `spawn` it later; `spawn` consumes it, so the thread
+///   it describes starts once. A separate "created, not yet started" state would only add
+///   answers for what Python reports as errors (`start()` twice, `join()` before `start()`),
+///   which Rust rules out at compile time here.
 ///
 /// [`join`]: Self::join
 #[must_use = "dropping a Thread detaches it; join() waits for it and returns its value"]
@@ -741,8 +749,9 @@ impl ThreadBuilder {
     /// # Differences from Python
     ///
     /// Python waits for every non-daemon thread before the interpreter exits. A Rust process
-    /// ends when `main` returns, whatever threads still run, daemon or not; call
-    /// [`join_non_daemon_threads`] at the end of `main` for Python's behaviour.
+    /// ends when `main` returns, whatever threads still run, daemon or not; for Python's
+    /// behaviour create the guard of [`join_at_exit`] at the start of `main`, or call
+    /// [`join_non_daemon_threads`] at its end.
     pub fn daemon(mut self, daemon: bool) -> Self {
         self.daemon = Some(daemon);
         self
@@ -961,8 +970,9 @@ pub fn get_native_id() -> u64 {
 
 /// Joins every live non-daemon thread that gilfree started, including those started while it
 /// waits: what Python's interpreter does before it exits. Call it at the end of `main` for
-/// Python's behaviour (a Rust process otherwise ends when `main` returns). Returns how many
-/// threads it waited for.
+/// Python's behaviour (a Rust process otherwise ends when `main` returns), or let the guard of
+/// [`join_at_exit`] call it, which needs no call at the end and also lets the live pools
+/// finish their tasks. Returns how many threads it waited for.
 ///
 /// Threads are joined through their handles, so their values stay for [`Thread::join`].
 ///
