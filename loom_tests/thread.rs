@@ -110,3 +110,27 @@ fn join_non_daemon_threads_callers_skip_each_other() {
         }
     });
 }
+
+/// Issue 15: the wait of `join_at_exit()` racing a non-daemon thread that submits to a live
+/// pool: threads are joined before the pools are shut down, so the late task is accepted and
+/// has run when the wait returns, under every interleaving.
+#[test]
+fn join_at_exit_joins_threads_before_the_pools() {
+    use gilfree::__loom::futures::ThreadPoolExecutor;
+    check_bounded(2, || {
+        let pool = Arc::new(ThreadPoolExecutor::new(1));
+        let ran = Arc::new(AtomicBool::new(false));
+        let _late = {
+            let (pool, ran) = (Arc::clone(&pool), Arc::clone(&ran));
+            Thread::builder()
+                .daemon(false)
+                .spawn(move || {
+                    let _ = pool.submit(move || ran.store(true, Ordering::Relaxed));
+                })
+                .unwrap()
+        };
+        let (threads, pools) = threading::join_at_exit().wait();
+        assert!(threads <= 1 && pools == 1);
+        assert!(ran.load(Ordering::Relaxed), "an accepted task did not run");
+    });
+}
