@@ -223,7 +223,8 @@ impl Timer {
     }
 }
 
-/// Python's repr of the timer's thread, `<Timer(Thread-3, started 4242)>`, plus its phase.
+/// Python's repr of the timer's thread, `<Timer(Thread-3, started 7)>` (7: its ident), plus
+/// its phase.
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
