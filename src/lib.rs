@@ -100,6 +100,6 @@ pub use native::queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 pub use native::threading;
 pub use native::threading::{
     Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock, Event,
-    Lock, LockGuard, RLock, RLockGuard, Semaphore, SemaphoreGuard, Thread, ThreadBuilder,
-    ThreadHandle, Timer,
+    JoinAtExit, Lock, LockGuard, RLock, RLockGuard, Semaphore, SemaphoreGuard, Thread,
+    ThreadBuilder, ThreadHandle, Timer,
 };
