@@ -702,9 +702,13 @@ fn join_non_daemon_threads_from_two_threads_at_once() {
                 "the two callers wait for each other"
             );
         }
-        for j in joiners {
-            assert_eq!(j.join().unwrap(), 1, "waits for the third thread only");
-        }
+        // Each waited for the third thread. A caller that leaves the call first and is still
+        // running may then be waited for by the other (as documented), but not both ways.
+        let counts: Vec<usize> = joiners.into_iter().map(|j| j.join().unwrap()).collect();
+        assert!(
+            counts.iter().all(|&n| n == 1 || n == 2) && counts.iter().sum::<usize>() <= 3,
+            "each waits for the third thread, and at most one for the other: {counts:?}"
+        );
         third.join().unwrap();
     });
 }
