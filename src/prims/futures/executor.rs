@@ -601,18 +601,10 @@ impl ThreadPoolExecutor {
         E: Error + Send + Sync + 'static,
     {
         let f = Arc::new(f);
-        let futures = items
-            .into_iter()
-            .map(|item| {
-                let f = Arc::clone(&f);
-                self.submit_fallible(move || f(item))
-            })
-            .collect();
-        Map {
-            futures,
-            deadline: Wait::Forever,
-            ended: false,
-        }
+        Map::of(items, Wait::Forever, |item| {
+            let f = Arc::clone(&f);
+            self.submit_fallible(move || f(item))
+        })
     }
 
     /// [`map`](Self::map) with a deadline `timeout` after this call: a result not
@@ -646,18 +638,10 @@ impl ThreadPoolExecutor {
         T: Send + Sync + 'static,
     {
         let f = Arc::new(f);
-        let futures = items
-            .into_iter()
-            .map(|item| {
-                let f = Arc::clone(&f);
-                self.submit(move || f(item))
-            })
-            .collect();
-        Map {
-            futures,
-            deadline,
-            ended: false,
-        }
+        Map::of(items, deadline, |item| {
+            let f = Arc::clone(&f);
+            self.submit(move || f(item))
+        })
     }
 
     /// Python's `shutdown(wait=True, cancel_futures=False)`: refuses new tasks from now on. With
@@ -1108,6 +1092,19 @@ pub struct Map<T> {
 }
 
 impl<T> Map<T> {
+    /// One task per item, submitted in input order by `submit`.
+    fn of<I: IntoIterator>(
+        items: I,
+        deadline: Wait,
+        submit: impl FnMut(I::Item) -> Future<T>,
+    ) -> Self {
+        Map {
+            futures: items.into_iter().map(submit).collect(),
+            deadline,
+            ended: false,
+        }
+    }
+
     fn cancel_rest(&mut self) {
         self.ended = true;
         for fut in self.futures.drain(..) {
