@@ -30,11 +30,7 @@ pub(crate) fn check_bounded<F>(preemptions: usize, f: F)
 where
     F: Fn() + Sync + Send + 'static,
 {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(preemptions);
-    }
-    builder.check(f);
+    gilfree::__loom::model_bounded(preemptions, f);
 }
 
 /// Runs `f` under `gilfree::__loom::model_with_timeouts_bounded` (every timed wait times out

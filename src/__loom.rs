@@ -17,6 +17,13 @@ pub fn model<F: Fn() + Sync + Send + 'static>(f: F) {
     rt::model(f)
 }
 
+/// [`model`] with at most `preemptions` preemptions per execution, unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise: for models with three threads, whose unbounded
+/// state space would take minutes.
+pub fn model_bounded<F: Fn() + Sync + Send + 'static>(preemptions: usize, f: F) {
+    rt::model_bounded(preemptions, f)
+}
+
 /// Like [`model`], but every timed wait times out after letting other threads run: explores
 /// the races between a notify and a timeout.
 pub fn model_with_timeouts<F: Fn() + Sync + Send + 'static>(f: F) {

@@ -50,9 +50,34 @@ fn timeouts_fire() -> bool {
     TIMEOUTS_FIRE.with(|f| f.get())
 }
 
+/// Held while a model is explored: one model at a time in the process.
+///
+/// The test harness runs tests on several threads, and two loom explorations side by side are
+/// each about four times slower than alone (measured: the whole loom target took 224 s on two
+/// test threads and 118 s on one, on 2 cores; most of the difference was system time, loom's
+/// allocations churning the kernel's memory map). Exploring one model at a time gives the
+/// single-thread time whatever `--test-threads` says.
+fn one_model_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static EXPLORING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // A model that failed (panicked) poisons the lock; the next one may still run.
+    EXPLORING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Explores `f` exhaustively (within loom's bounds); timed waits never time out.
 pub(crate) fn model<F: Fn() + Sync + Send + 'static>(f: F) {
+    let _one = one_model_at_a_time();
     loom::model(f)
+}
+
+/// [`model`] with at most `preemptions` preemptions per execution unless
+/// `LOOM_MAX_PREEMPTIONS` says otherwise.
+pub(crate) fn model_bounded<F: Fn() + Sync + Send + 'static>(preemptions: usize, f: F) {
+    let _one = one_model_at_a_time();
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(preemptions);
+    }
+    builder.check(f)
 }
 
 /// Explores `f` with every timed wait reporting a timeout after giving other threads a chance
@@ -72,6 +97,7 @@ pub(crate) fn model_with_timeouts<F: Fn() + Sync + Send + 'static>(
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = preemptions;
     }
+    let _one = one_model_at_a_time();
     TIMEOUTS_FIRE.with(|flag| flag.set(true));
     let _reset = Reset;
     builder.check(f)
