@@ -248,6 +248,17 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// Drops `value` where nobody can receive a panic from its `Drop` (a panic payload, a
+/// detached thread's result): such a panic is caught, and its own payload — which might panic
+/// when dropped in turn — is leaked.
+pub(crate) fn drop_quietly<T>(value: T) {
+    if let Err(payload) =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(value)))
+    {
+        std::mem::forget(payload);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // queue: Empty, Full, ShutDown
 

@@ -394,9 +394,7 @@ impl OpenClExecutor {
                     // drops and its future reports BrokenExecutor. The payload is dropped
                     // under a catch too: one whose own `Drop` panics must not end the thread.
                     if let Err(payload) = catch_unwind(AssertUnwindSafe(|| job(&mut state))) {
-                        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-                            std::mem::forget(again);
-                        }
+                        crate::error::drop_quietly(payload);
                     }
                 }
             })

@@ -75,9 +75,7 @@ impl Waiter {
 pub(crate) fn report_panic(context: fmt::Arguments<'_>, payload: Box<dyn Any + Send>) {
     let message = crate::error::panic_message(payload.as_ref());
     let _ = writeln!(std::io::stderr(), "{context}: {message}");
-    if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-        std::mem::forget(again);
-    }
+    crate::error::drop_quietly(payload);
 }
 
 struct State<T> {

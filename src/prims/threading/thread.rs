@@ -525,10 +525,7 @@ impl<T> Drop for Unjoined<T> {
         let Some(outcome) = self.0.take() else {
             return;
         };
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(outcome))) {
-            // The drop's own panic payload might panic when dropped in turn: leak it.
-            std::mem::forget(payload);
-        }
+        crate::error::drop_quietly(outcome);
     }
 }
 
