@@ -238,6 +238,30 @@ fn dropping_a_queue_drops_its_items() {
     assert_eq!(live.load(SeqCst), 0);
 }
 
+/// A panicking `Drop` while the ring drops: the ring's drop guard pops and drops the rest of
+/// the slots during the unwind (issue 14), each exactly once.
+#[test]
+fn dropping_a_ring_past_a_panicking_drop_drops_the_rest() {
+    struct Item(Arc<AtomicUsize>, bool);
+    impl Drop for Item {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, SeqCst);
+            if self.1 {
+                panic!("an item's Drop panics");
+            }
+        }
+    }
+    let live = Arc::new(AtomicUsize::new(0));
+    let q = Queue::new(8);
+    for i in 0..5 {
+        live.fetch_add(1, SeqCst);
+        q.put(Item(Arc::clone(&live), i == 1)).unwrap();
+    }
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(q)));
+    assert!(caught.is_err(), "the item's panic continues");
+    assert_eq!(live.load(SeqCst), 0, "every item dropped once");
+}
+
 /// SimpleQueue: two producers, one consumer; every item once.
 #[test]
 fn simple_queue_hands_every_item_once() {
