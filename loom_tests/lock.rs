@@ -189,3 +189,68 @@ fn timeouts_mode_explores_giving_up_while_the_lock_is_held() {
          while the lock was held"
     );
 }
+
+/// ALOCK-1, ALOCK-9: a thread blocked in `acquire()` and a task awaiting `acquire_async()` on
+/// one lock (one waiter list): both get it, no update is lost, and neither sleeps forever.
+#[test]
+fn a_thread_and_a_task_wait_on_one_lock() {
+    check_bounded(3, || {
+        let lock = Arc::new(Lock::with_value(0u32));
+        let task = {
+            let lock = Arc::clone(&lock);
+            thread::spawn(move || {
+                gilfree::__loom::block_on(async {
+                    *lock.acquire_async().await += 1;
+                })
+            })
+        };
+        *lock.acquire() += 1;
+        task.join().unwrap();
+        assert_eq!(*lock.acquire(), 2);
+        assert!(!lock.locked());
+    });
+}
+
+/// ALOCK-7, ALOCK-8: a task's acquire is dropped while queued, possibly after the release woke
+/// it and before it ran. The wake-up passes to the thread queued behind it: the thread gets the
+/// lock (otherwise loom reports a deadlock).
+#[test]
+fn a_dropped_async_acquire_passes_its_wake_up_on() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+    check_bounded(3, || {
+        let lock = Arc::new(Lock::new());
+        let held = lock.acquire();
+        let queued = Arc::new(AtomicBool::new(false));
+        let task = {
+            let (lock, queued) = (Arc::clone(&lock), Arc::clone(&queued));
+            thread::spawn(move || {
+                let mut acquire = pin!(lock.acquire_async());
+                let pending = acquire
+                    .as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()))
+                    .is_pending();
+                queued.store(true, Ordering::Release);
+                if pending {
+                    // Queued; maybe woken by now. Dropped without being polled again.
+                    thread::yield_now();
+                }
+                pending
+            })
+        };
+        let blocked = {
+            let (lock, queued) = (Arc::clone(&lock), Arc::clone(&queued));
+            thread::spawn(move || {
+                while !queued.load(Ordering::Acquire) {
+                    thread::yield_now();
+                }
+                drop(lock.acquire()); // queued behind the task
+            })
+        };
+        drop(held);
+        let _ = task.join().unwrap();
+        blocked.join().unwrap();
+        assert!(!lock.locked());
+    });
+}

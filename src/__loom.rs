@@ -38,3 +38,7 @@ pub fn model_with_timeouts_bounded<F: Fn() + Sync + Send + 'static>(preemptions:
 
 /// loom's own thread, sync and cell types, so models need no direct loom dependency.
 pub use loom::{sync as loom_sync, thread};
+
+/// loom's `block_on`: runs a future on a model thread, its waker model-checked (for the async
+/// twins' waker paths).
+pub use loom::future::block_on;

@@ -11,6 +11,7 @@ pub mod futures;
 pub mod queue;
 pub mod threading;
 pub(crate) mod user_lock;
+pub(crate) mod waiters;
 
 use rt::Instant;
 use std::time::Duration;

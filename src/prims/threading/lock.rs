@@ -1,11 +1,15 @@
 //! `threading.Lock`: a non-reentrant lock that any thread may release.
 
+use super::super::waiters::{WaitList, Waiter};
 use super::Wait;
-use super::rt::{self, AtomicU8, Backoff, Condvar, Mutex, Ordering, UnsafeCell};
+use super::rt::{self, AtomicU8, Backoff, Ordering, UnsafeCell};
 use crate::error::RuntimeError;
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// The lock word of [`RawLock`].
@@ -14,29 +18,29 @@ use std::time::Duration;
 /// |---|---|
 /// | `UNLOCKED` (0) | free |
 /// | `LOCKED` (1) | held; no thread has gone to sleep waiting for it |
-/// | `CONTENDED` (2) | held; threads may be asleep on `wake`, so the release must wake one |
+/// | `CONTENDED` (2) | held; threads or tasks may be queued in `waiters`, so the release must wake one |
 ///
-/// A sleeper always sets `CONTENDED` before sleeping, and re-checks the word under `sleep`;
-/// a release that swaps out `CONTENDED` takes `sleep` before notifying, so no wake-up is lost.
+/// A waiter always sets `CONTENDED` before queueing, and re-checks the word under the list's
+/// lock as it queues; a release that swaps out `CONTENDED` notifies through the list (which
+/// takes that lock), so no wake-up is lost. A woken waiter sets `CONTENDED` again as it retries,
+/// so the next release wakes the next waiter.
 const UNLOCKED: u8 = 0;
 const LOCKED: u8 = 1;
 const CONTENDED: u8 = 2;
 
 /// The state machine under [`Lock`], [`RLock`](super::RLock) and
-/// [`Condition`](super::Condition): one atomic RMW to acquire, one to release, a mutex and
-/// condition variable for sleeping only when contended.
+/// [`Condition`](super::Condition): one atomic RMW to acquire, one to release, and the one
+/// waiter list (threads and tasks, FIFO) only when contended.
 pub(crate) struct RawLock {
     state: AtomicU8,
-    sleep: Mutex<()>,
-    wake: Condvar,
+    waiters: WaitList,
 }
 
 impl RawLock {
     pub(crate) fn new() -> Self {
         RawLock {
             state: AtomicU8::new(UNLOCKED),
-            sleep: Mutex::new(()),
-            wake: Condvar::new(),
+            waiters: WaitList::new(),
         }
     }
 
@@ -80,24 +84,45 @@ impl RawLock {
                 _ => break,
             }
         }
-        loop {
-            // Announce a sleeper; if the lock was free at that instant, we own it (as
-            // CONTENDED, which at worst costs one needless wake-up on release).
-            if self.state.swap(CONTENDED, Ordering::Acquire) == UNLOCKED {
-                return true;
-            }
-            let mut guard = self.sleep.lock();
-            if self.state.load(Ordering::Relaxed) == CONTENDED
-                && self.wake.wait_until(&mut guard, deadline)
-            {
-                drop(guard);
-                // Timed out: one last attempt, then give up without disturbing the state.
-                return self
-                    .state
-                    .compare_exchange(UNLOCKED, CONTENDED, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok();
-            }
+        self.waiters
+            .wait_for(
+                || self.try_lock_contended().then_some(()),
+                || self.state.load(Ordering::Relaxed) == CONTENDED,
+                deadline,
+            )
+            .is_some()
+    }
+
+    /// Takes the lock if it is free, marking it `CONTENDED` in the same swap: the caller is (or
+    /// was just) a queued waiter, and others may still be queued behind it. If the lock is
+    /// held, the mark stays and makes its release wake a waiter.
+    #[inline]
+    fn try_lock_contended(&self) -> bool {
+        self.state.swap(CONTENDED, Ordering::Acquire) == UNLOCKED
+    }
+
+    /// The task's acquire: `Ready` once the lock is taken. No spinning: a task must not hold
+    /// its executor's thread.
+    #[inline]
+    pub(crate) fn poll_lock(&self, waiter: &mut Waiter<'_>, cx: &mut Context<'_>) -> Poll<()> {
+        if !waiter.is_queued() && self.try_lock() {
+            return Poll::Ready(());
         }
+        waiter.poll_for(
+            cx,
+            || self.try_lock_contended().then_some(()),
+            || self.state.load(Ordering::Relaxed) == CONTENDED,
+        )
+    }
+
+    /// A waiter in this lock's list, for [`poll_lock`](Self::poll_lock).
+    pub(crate) fn waiter(&self) -> Waiter<'_> {
+        Waiter::new(&self.waiters)
+    }
+
+    /// Threads and tasks queued for the lock (a snapshot).
+    pub(crate) fn n_waiting(&self) -> usize {
+        self.waiters.len()
     }
 
     /// Releases; returns `false` (and changes nothing) if it was not locked.
@@ -115,10 +140,7 @@ impl RawLock {
 
     #[cold]
     fn wake_one(&self) {
-        // Taking `sleep` orders this wake-up after any sleeper's re-check of the word; the
-        // notification itself happens after the mutex is dropped.
-        drop(self.sleep.lock());
-        self.wake.notify_one();
+        self.waiters.notify_one();
     }
 
     #[inline]
@@ -281,6 +303,54 @@ impl<T> Lock<T> {
         LockGuard::new(self)
     }
 
+    /// Acquires the lock from an async task: the twin of [`acquire`](Lock::acquire), asyncio's
+    /// `async with lock:`. The task waits without holding its executor's thread, queued in the
+    /// same FIFO as threads blocked in [`acquire`](Lock::acquire); the guard it returns is the
+    /// same [`LockGuard`], released on drop.
+    ///
+    /// Needs no particular runtime: any executor (tokio, smol, `futures::executor`) drives it.
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Cancel-safe: dropping the future before it completes leaves the lock as it was, and a
+    /// wake-up handed to it passes to the next waiter. So a timeout is the runtime's own,
+    /// `tokio::time::timeout(d, lock.acquire_async())`, which drops the future when time is up.
+    ///
+    /// # Fairness
+    ///
+    /// Waiters, threads and tasks alike, are woken one per release in the order they queued,
+    /// and a woken waiter that finds the lock taken again keeps its place at the head. There is
+    /// no hand-off: a caller arriving just as the lock is released may take it before the woken
+    /// waiter runs, as with `threading.Lock`. (asyncio's lock hands over strictly in FIFO
+    /// order; a hand-off would make every contended release wait for the woken thread to be
+    /// scheduled.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::Lock;
+    /// use std::sync::Arc;
+    ///
+    /// let total = Arc::new(Lock::with_value(0));
+    /// futures::executor::block_on(async {
+    ///     *total.acquire_async().await += 1;
+    /// });
+    /// // A thread and a task share the same lock.
+    /// let t = {
+    ///     let total = Arc::clone(&total);
+    ///     std::thread::spawn(move || *total.acquire() += 1)
+    /// };
+    /// t.join().unwrap();
+    /// assert_eq!(*total.acquire(), 2);
+    /// ```
+    #[doc(alias = "acquire")]
+    pub fn acquire_async(&self) -> impl Future<Output = LockGuard<'_, T>> + '_ {
+        LockAcquire {
+            lock: self,
+            waiter: self.raw.waiter(),
+        }
+    }
+
     /// Acquires the lock if it is free, without blocking: Python's `acquire(blocking=False)`.
     ///
     /// # Examples
@@ -383,9 +453,29 @@ impl<T: fmt::Debug> fmt::Debug for Lock<T> {
             }
             None => {
                 d.field("locked", &true);
+                // asyncio's repr shows the waiters; here threads and tasks alike.
+                d.field("waiting", &self.raw.n_waiting());
             }
         }
         d.finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Lock::acquire_async`]: its waiter leaves the list when dropped.
+struct LockAcquire<'a, T> {
+    lock: &'a Lock<T>,
+    waiter: Waiter<'a>,
+}
+
+impl<'a, T> Future for LockAcquire<'a, T> {
+    type Output = LockGuard<'a, T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a, T>> {
+        let this = self.get_mut();
+        let lock = this.lock;
+        lock.raw
+            .poll_lock(&mut this.waiter, cx)
+            .map(|()| LockGuard::new(lock))
     }
 }
 
