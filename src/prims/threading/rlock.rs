@@ -166,8 +166,7 @@ impl RawRLock {
 /// re-enter the lock it holds after it moved). asyncio has no RLock either. In async code use
 /// [`Lock::acquire_async`](super::Lock::acquire_async), or a condition over a `Lock`
 /// ([`Condition::with_value`](super::Condition::with_value)). A blocking
-/// [`acquire`](RLock::acquire) called from a task blocks its executor's thread; it works, but
-/// the guard must be dropped before the task's next `.await` (it is not `Send`).
+/// [`acquire`](RLock::acquire) called from a task works, but blocks its executor's thread.
 ///
 /// # Differences from Python
 ///
