@@ -179,7 +179,7 @@ fn wait_for_async_checks_first_and_after_every_wake_up() {
         let cond = Arc::new(Condition::with_value(3u32));
         let g = cond.acquire();
         let mut ready = pin!(g.wait_for_async(|n| *n == 3));
-        assert!(poll_once(ready.as_mut(), &Waker::noop()).is_ready());
+        assert!(poll_once(ready.as_mut(), Waker::noop()).is_ready());
         assert!(!cond.lock().locked());
 
         let calls = Arc::new(AtomicUsize::new(0));
@@ -470,7 +470,7 @@ fn joiners_of_both_kinds_are_woken_by_the_end() {
         let mut task = Box::pin(h.join_async());
         assert!(poll_once(task.as_mut(), &w).is_pending());
         let mut dropped = Box::pin(h.join_async());
-        assert!(poll_once(dropped.as_mut(), &Waker::noop()).is_pending());
+        assert!(poll_once(dropped.as_mut(), Waker::noop()).is_pending());
         drop(dropped);
         let threads: Vec<_> = (0..2)
             .map(|_| {

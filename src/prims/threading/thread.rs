@@ -762,11 +762,9 @@ impl<T> Thread<T> {
     /// assert_eq!(sum, 55);
     /// ```
     #[doc(alias = "join")]
-    pub fn join_async(self) -> impl Future<Output = Result<T, JoinError>> {
-        async move {
-            self.handle.join_async().await?;
-            self.join()
-        }
+    pub async fn join_async(self) -> Result<T, JoinError> {
+        self.handle.join_async().await?;
+        self.join()
     }
 
     /// Waits at most `timeout` for the thread to finish; `Ok(true)` once it has. The value
