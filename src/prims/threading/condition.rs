@@ -390,6 +390,11 @@ impl Waiters {
 ///   timeout).
 /// * A waiter that times out just as it is notified reports `true` and consumes the notify;
 ///   CPython may report `false` and lose it.
+/// * asyncio's `Condition()` is over an `asyncio.Lock`; here [`Condition::new`] is
+///   threading's, over an RLock, and asyncio's is [`Condition::with_value`] (or
+///   [`Condition::with_lock`] with an `Arc<Lock>`).
+/// * A dropped (cancelled) [`wait_async`](ConditionGuard::wait_async) leaves the lock
+///   released, where asyncio's cancelled `wait()` re-acquires it before it raises.
 pub struct Condition<L: ConditionLock = RLock<()>> {
     lock: L,
     waiters: Waiters,
