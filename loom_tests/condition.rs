@@ -159,3 +159,66 @@ fn one_notify_wakes_at_most_one_timed_waiter() {
         assert_eq!(cond.n_waiting(), 0);
     });
 }
+
+/// ACOND-3, ACOND-4: a task (`wait_for_async`) and a thread (`wait_for`) wait on one
+/// condition, each for the other's flag, each setting its own flag and calling `notify_one`
+/// before it waits. Both return: a notify that found either waiter between its check and its
+/// queueing (the thread's blocking wait or the task's) would be lost, and loom would report a
+/// deadlock.
+#[test]
+fn a_task_and_a_thread_wait_with_notify_one() {
+    check_bounded(3, || {
+        let cond = Arc::new(Condition::with_value((false, false))); // (task's, thread's)
+        let task = {
+            let cond = Arc::clone(&cond);
+            thread::spawn(move || {
+                gilfree::__loom::block_on(async {
+                    let mut flags = cond.acquire_async().await;
+                    flags.0 = true;
+                    flags.notify_one();
+                    let flags = flags.wait_for_async(|f| f.1).await;
+                    assert!(flags.1);
+                })
+            })
+        };
+        {
+            let mut flags = cond.acquire();
+            flags.1 = true;
+            flags.notify_one();
+            assert!(flags.wait_for(|f| f.0));
+        }
+        task.join().unwrap();
+        assert_eq!(cond.n_waiting(), 0);
+        assert!(!cond.lock().locked());
+    });
+}
+
+/// ACOND-8: a task's `wait_async`, queued first, is notified and dropped before it is polled
+/// again; the notification passes to the thread queued behind it, which returns (otherwise
+/// loom reports a deadlock). If the thread queues after the notify, it sees the flag. The
+/// dropped wait leaves the lock released.
+#[test]
+fn a_dropped_notified_wait_async_forwards_to_a_thread() {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+    check_bounded(3, || {
+        let cond = Arc::new(Condition::with_value(false));
+        // Boxed, so that `drop(wait)` drops the future itself.
+        let mut wait = Box::pin(cond.acquire().wait_async());
+        assert!(
+            wait.as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+        let waiter = spawn_flag_waiter(&cond);
+        {
+            let mut flag = cond.acquire();
+            *flag = true;
+            flag.notify_one(); // the task, the oldest waiter
+        }
+        drop(wait);
+        waiter.join().unwrap();
+        assert_eq!(cond.n_waiting(), 0);
+        assert!(!cond.lock().locked());
+    });
+}

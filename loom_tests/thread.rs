@@ -134,3 +134,27 @@ fn join_at_exit_joins_threads_before_the_pools() {
         assert!(ran.load(Ordering::Relaxed), "an accepted task did not run");
     });
 }
+
+/// Thread join, async: `join_async` (on the `Thread`, and on a handle) racing the end of the
+/// thread: it returns the value once the thread's effects are visible and it is dead, whether
+/// the task queued before the end or found it already past.
+#[test]
+fn join_async_races_the_end_of_the_thread() {
+    check_bounded(3, || {
+        let done = Arc::new(AtomicBool::new(false));
+        let t = {
+            let done = Arc::clone(&done);
+            Thread::spawn(move || {
+                done.store(true, Ordering::Relaxed);
+                7_u32
+            })
+        };
+        let handle = t.handle().clone();
+        gilfree::__loom::block_on(async {
+            handle.join_async().await.unwrap();
+            assert!(done.load(Ordering::Relaxed), "joined before its effect");
+            assert!(!handle.is_alive());
+            assert_eq!(t.join_async().await.unwrap(), 7);
+        });
+    });
+}

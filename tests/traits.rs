@@ -87,8 +87,12 @@ assert_not_impl_any!(Condition<Lock<Rc<u8>>>: Send, Sync);
 assert_not_impl_any!(RLockGuard<'static, ()>: Send, Sync);
 assert_not_impl_any!(RLockGuard<'static, Cell<u8>>: Send, Sync);
 assert_not_impl_any!(ConditionGuard<'static>: Send, Sync);
-assert_not_impl_any!(ConditionGuard<'static, Lock<i32>>: Send, Sync);
-assert_not_impl_any!(ConditionGuard<'static, Arc<Lock>>: Send, Sync);
+assert_not_impl_any!(ConditionGuard<'static, Arc<RLock>>: Send, Sync);
+// Over a Lock (not owned) the guard is as a LockGuard: a task holding it may move between
+// threads (wait_async), and it is Send only if the value is.
+assert_impl_all!(ConditionGuard<'static, Lock<i32>>: Send, Sync);
+assert_impl_all!(ConditionGuard<'static, Arc<Lock>>: Send, Sync);
+assert_not_impl_any!(ConditionGuard<'static, Lock<Rc<u8>>>: Send, Sync);
 
 // Errors fit `Box<dyn Error + Send + Sync + 'static>` and `?` in threaded code.
 assert_impl_all!(RuntimeError: Send, Sync, Error, Clone, PartialEq);

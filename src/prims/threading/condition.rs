@@ -1,14 +1,17 @@
 //! `threading.Condition`: wait for a notification while atomically releasing a lock.
 
+use super::super::waiters::{Place, WaitList, Waiter, Woke};
 use super::Wait;
-use super::lock::Lock;
+use super::lock::{Lock, RawLock};
 use super::rlock::RLock;
-use super::rt::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
-use std::collections::VecDeque;
+use super::rt::{AtomicUsize, Ordering};
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
 use std::ptr::NonNull;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 mod sealed {
@@ -25,6 +28,9 @@ mod sealed {
     pub trait Sealed {
         /// What a held condition guard dereferences to.
         type Data;
+        /// Makes the guard `Send`/`Sync` as the lock allows: never for a thread-owned RLock,
+        /// as a `LockGuard` for a `Lock`.
+        type Marker;
         fn cond_try_acquire(&self) -> bool;
         fn cond_acquire_until(&self, deadline: Option<Instant>) -> bool;
         fn cond_unlock(&self);
@@ -37,6 +43,17 @@ mod sealed {
         /// Runs `f` with a pointer to the data. Only called while the lock is held.
         fn cond_with_data<R>(&self, f: impl FnOnce(*mut Self::Data) -> R) -> R;
     }
+
+    /// The lock under a condition whose guard has async twins: a plain `Lock`, held by
+    /// nobody in particular, so a task may hold it across threads.
+    #[allow(missing_debug_implementations)] // never seen outside the crate
+    pub struct Raw<'a>(pub(in super::super) &'a super::RawLock);
+
+    /// The async side of [`Sealed`], for [`AsyncConditionLock`](super::AsyncConditionLock).
+    #[allow(unreachable_pub)]
+    pub trait AsyncSealed: Sealed {
+        fn cond_raw(&self) -> Raw<'_>;
+    }
 }
 
 /// A lock that a [`Condition`] can be built over: [`RLock<()>`](RLock) (the default, as in
@@ -45,9 +62,36 @@ mod sealed {
 /// [`Condition::with_lock`], Python's `Condition(lock)`). Sealed.
 pub trait ConditionLock: sealed::Sealed {}
 
+/// A [`ConditionLock`] whose condition can be waited on from async code:
+/// [`ConditionGuard::wait_async`] and [`ConditionGuard::wait_for_async`]. Implemented for a
+/// [`Lock<T>`](Lock) and for pointers to a data-less `Lock` (`Arc<Lock>`, `&Lock`), whose
+/// acquire has an async twin. Not for an [`RLock`]: an RLock belongs to the thread that holds
+/// it, while a task may move from thread to thread between its polls. Sealed.
+pub trait AsyncConditionLock: ConditionLock + sealed::AsyncSealed {}
+
+impl<T> sealed::AsyncSealed for Lock<T> {
+    fn cond_raw(&self) -> sealed::Raw<'_> {
+        sealed::Raw(self.raw())
+    }
+}
+impl<T> AsyncConditionLock for Lock<T> {}
+
+impl<P> sealed::AsyncSealed for P
+where
+    P: Deref<Target = Lock<()>>,
+{
+    fn cond_raw(&self) -> sealed::Raw<'_> {
+        sealed::Raw((**self).raw())
+    }
+}
+impl<P> AsyncConditionLock for P where P: Deref<Target = Lock<()>> {}
+
 /// The data-less locks a pointer passed to [`Condition::with_lock`] may point to.
 #[doc(hidden)]
 pub trait SharedConditionLock {
+    /// See the sealed trait's `Marker`.
+    #[doc(hidden)]
+    type Marker;
     #[doc(hidden)]
     fn shared_try_acquire(&self) -> bool;
     #[doc(hidden)]
@@ -72,6 +116,7 @@ fn wait_of(deadline: Option<super::rt::Instant>) -> Wait {
 }
 
 impl SharedConditionLock for RLock<()> {
+    type Marker = *const ();
     fn shared_try_acquire(&self) -> bool {
         self.raw().lock_wait(Wait::Never)
     }
@@ -96,6 +141,7 @@ impl SharedConditionLock for RLock<()> {
 }
 
 impl SharedConditionLock for Lock<()> {
+    type Marker = ();
     fn shared_try_acquire(&self) -> bool {
         self.raw().try_lock()
     }
@@ -128,6 +174,7 @@ fn unit_ptr() -> *mut () {
 
 impl sealed::Sealed for RLock<()> {
     type Data = ();
+    type Marker = *const ();
     fn cond_try_acquire(&self) -> bool {
         self.shared_try_acquire()
     }
@@ -161,6 +208,7 @@ where
     P::Target: SharedConditionLock,
 {
     type Data = ();
+    type Marker = <P::Target as SharedConditionLock>::Marker;
     fn cond_try_acquire(&self) -> bool {
         (**self).shared_try_acquire()
     }
@@ -195,6 +243,8 @@ where
 
 impl<T> sealed::Sealed for Lock<T> {
     type Data = T;
+    // As `LockGuard`: `Send` iff `T: Send` (the lock is not owned), `Sync` iff `T: Sync`.
+    type Marker = Box<T>;
     fn cond_try_acquire(&self) -> bool {
         self.raw().try_lock()
     }
@@ -224,95 +274,41 @@ impl<T> sealed::Sealed for Lock<T> {
 }
 impl<T> ConditionLock for Lock<T> {}
 
-/// One sleeping `wait()`. Woken alone (its own condition variable), so `notify(n)` wakes
-/// exactly n threads and never a herd.
-struct Waiter {
-    /// Set, under the queue mutex, by the notify that removed this waiter from the queue.
-    notified: AtomicBool,
-    wake: Condvar,
+/// A condition's waiters: threads blocked in `wait` and tasks awaiting `wait_async`, in one
+/// FIFO, and a count that lets `notify` skip the list when nobody waits.
+struct Waiters {
+    list: WaitList,
+    /// Waits between joining the list (under the user's lock, just before releasing it) and
+    /// leaving it. Never below the number of entries in `list`, and raised under the user's
+    /// lock: a notifier, which holds that lock, that reads 0 knows the list is empty without
+    /// taking the list's lock.
+    waits: AtomicUsize,
 }
 
-/// The sleeping waiters, in arrival order (CPython wakes in arrival order, and so do
-/// we), and the notified ones whose wake-up is deferred until the lock is released.
-struct Queue {
-    waiting: VecDeque<Arc<Waiter>>,
-    /// Removed from `waiting` and marked `notified` by a notify, not yet woken. The notifier
-    /// still holds the user's lock, so waking them now would only make them spin on it: they
-    /// are woken when it is released (guard drop, or the notifier's own `wait`).
-    pending: VecDeque<Arc<Waiter>>,
-}
-
-struct WaitQueue {
-    queue: Mutex<Queue>,
-    /// Length of `queue.waiting`. Waiters join only while holding the user's lock, and notifiers
-    /// hold it too, so a notifier that reads 0 here knows nobody is waiting without locking.
-    len: AtomicUsize,
-    /// Length of `queue.pending`: a release with nothing pending costs one load.
-    pending: AtomicUsize,
-}
-
-/// How many waiters one pass over the queue mutex wakes (no allocation, short hold times).
-const WAKE_BATCH: usize = 8;
-
-impl WaitQueue {
+impl Waiters {
     fn new() -> Self {
-        WaitQueue {
-            queue: Mutex::new(Queue {
-                waiting: VecDeque::new(),
-                pending: VecDeque::new(),
-            }),
-            len: AtomicUsize::new(0),
-            pending: AtomicUsize::new(0),
+        Waiters {
+            list: WaitList::new(),
+            waits: AtomicUsize::new(0),
         }
     }
 
-    /// Moves up to `n` waiters, oldest first, from `waiting` to `pending`. Called with the
-    /// user's lock held.
-    fn notify(&self, n: usize) {
-        if n == 0 || self.len.load(Ordering::Relaxed) == 0 {
-            return;
-        }
-        let mut queue = self.queue.lock();
-        let take = n.min(queue.waiting.len());
-        for _ in 0..take {
-            let waiter = queue.waiting.pop_front().expect("counted above");
-            waiter.notified.store(true, Ordering::Relaxed);
-            queue.pending.push_back(waiter);
-        }
-        self.len.store(queue.waiting.len(), Ordering::Relaxed);
-        self.pending.store(queue.pending.len(), Ordering::Relaxed);
-    }
-
-    /// Wakes the pending waiters. Called after the user's lock was released.
+    /// Wakes up to `n` of the oldest waiters not notified yet. Called with the user's lock held.
     #[inline]
-    fn wake_pending(&self) {
-        if self.pending.load(Ordering::Relaxed) != 0 {
-            self.wake_pending_slow();
+    fn notify(&self, n: usize) {
+        if n != 0 && self.waits.load(Ordering::Relaxed) != 0 {
+            self.list.notify(n);
         }
     }
 
-    #[cold]
-    fn wake_pending_slow(&self) {
-        loop {
-            let mut batch: [Option<Arc<Waiter>>; WAKE_BATCH] = Default::default();
-            {
-                let mut queue = self.queue.lock();
-                for slot in batch.iter_mut() {
-                    match queue.pending.pop_front() {
-                        Some(waiter) => *slot = Some(waiter),
-                        None => break,
-                    }
-                }
-                self.pending.store(queue.pending.len(), Ordering::Relaxed);
-            }
-            if batch[0].is_none() {
-                return;
-            }
-            // Notified outside the queue mutex, so the woken threads do not bump into it.
-            for waiter in batch.iter().flatten() {
-                waiter.wake.notify_one();
-            }
-        }
+    /// A wait joins: called with the user's lock held, before it is released.
+    fn enter(&self) {
+        self.waits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A wait has left the list (woken, timed out, or dropped).
+    fn leave(&self) {
+        self.waits.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -364,19 +360,44 @@ impl WaitQueue {
 ///
 /// # Fairness
 ///
-/// Waiters are woken in the order they started waiting. A woken waiter then competes
-/// for the lock like any other thread.
+/// Waiters, threads in [`wait`](ConditionGuard::wait) and tasks in
+/// [`wait_async`](ConditionGuard::wait_async) alike, are woken in the order they started
+/// waiting. A woken waiter then competes for the lock like any other caller: there is no
+/// hand-off.
+///
+/// # Async
+///
+/// A condition over a [`Lock`] (through [`Condition::with_value`], or [`Condition::with_lock`]
+/// with an `Arc<Lock>` or `&Lock`) is also asyncio's `Condition`:
+/// [`acquire_async`](Condition::acquire_async), then
+/// [`wait_async`](ConditionGuard::wait_async) and
+/// [`wait_for_async`](ConditionGuard::wait_for_async) on the guard, queued with the threads
+/// that wait on the same condition. A condition over an [`RLock`] (the default of
+/// [`Condition::new`]) has no async twins: an RLock belongs to a thread, and a task may move
+/// between threads. This does not compile:
+///
+/// ```compile_fail,E0599
+/// let cond = gilfree::Condition::new(); // over an RLock
+/// let guard = cond.acquire();
+/// let _ = guard.wait_async(); // no async wait over an RLock
+/// ```
 ///
 /// # Differences from Python
 ///
 /// * Waiting or notifying without holding the lock does not compile.
-/// * No spurious wake-ups: `wait()` returns only after a notify (or, for the timed forms, the
+/// * No spurious wake-ups for threads: `wait()` returns only after a notify (or, for the
+///   timed forms, the
 ///   timeout).
 /// * A waiter that times out just as it is notified reports `true` and consumes the notify;
 ///   CPython may report `false` and lose it.
+/// * asyncio's `Condition()` is over an `asyncio.Lock`; here [`Condition::new`] is
+///   threading's, over an RLock, and asyncio's is [`Condition::with_value`] (or
+///   [`Condition::with_lock`] with an `Arc<Lock>`).
+/// * A dropped (cancelled) [`wait_async`](ConditionGuard::wait_async) leaves the lock
+///   released, where asyncio's cancelled `wait()` re-acquires it before it raises.
 pub struct Condition<L: ConditionLock = RLock<()>> {
     lock: L,
-    waiters: WaitQueue,
+    waiters: Waiters,
 }
 
 impl Condition<RLock<()>> {
@@ -447,7 +468,7 @@ impl<L: ConditionLock> Condition<L> {
     pub fn with_lock(lock: L) -> Self {
         Condition {
             lock,
-            waiters: WaitQueue::new(),
+            waiters: Waiters::new(),
         }
     }
 
@@ -501,7 +522,8 @@ impl<L: ConditionLock> Condition<L> {
         acquired.then(|| ConditionGuard::new(self))
     }
 
-    /// How many threads are waiting right now (a snapshot).
+    /// How many threads and tasks are waiting to be notified right now (a snapshot); a
+    /// notified waiter no longer counts.
     ///
     /// # Examples
     ///
@@ -509,7 +531,7 @@ impl<L: ConditionLock> Condition<L> {
     /// assert_eq!(gilfree::Condition::new().n_waiting(), 0);
     /// ```
     pub fn n_waiting(&self) -> usize {
-        self.waiters.len.load(Ordering::Relaxed)
+        self.waiters.list.len()
     }
 
     /// The lock the condition is built over.
@@ -522,6 +544,60 @@ impl<L: ConditionLock> Condition<L> {
     /// ```
     pub fn lock(&self) -> &L {
         &self.lock
+    }
+}
+
+impl<L: AsyncConditionLock> Condition<L> {
+    /// Acquires the underlying lock from an async task: the twin of
+    /// [`acquire`](Condition::acquire), asyncio's `async with cond:`. The task waits without
+    /// holding its executor's thread, queued in the same FIFO as the threads blocked acquiring
+    /// the lock. Only for a condition over a [`Lock`] (see [`AsyncConditionLock`]).
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Cancel-safe: dropping the future before it completes leaves the lock as it was, and a
+    /// wake-up handed to it passes to the next waiter for the lock. A timeout is the runtime's:
+    /// `tokio::time::timeout(d, cond.acquire_async())`.
+    ///
+    /// # Fairness
+    ///
+    /// As [`Lock::acquire_async`]: FIFO wake-ups, threads and tasks alike, and no hand-off.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cond = gilfree::Condition::with_value(1);
+    /// futures::executor::block_on(async {
+    ///     *cond.acquire_async().await += 1;
+    /// });
+    /// assert_eq!(*cond.acquire(), 2);
+    /// ```
+    #[doc(alias = "acquire")]
+    pub fn acquire_async(&self) -> impl Future<Output = ConditionGuard<'_, L>> + '_ {
+        CondAcquire {
+            cond: self,
+            waiter: self.lock.cond_raw().0.waiter(),
+        }
+    }
+}
+
+/// The future of [`Condition::acquire_async`]: its waiter leaves the lock's list when dropped.
+struct CondAcquire<'a, L: AsyncConditionLock> {
+    cond: &'a Condition<L>,
+    waiter: Waiter<'a>,
+}
+
+impl<'a, L: AsyncConditionLock> Future for CondAcquire<'a, L> {
+    type Output = ConditionGuard<'a, L>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ConditionGuard<'a, L>> {
+        let this = self.get_mut();
+        let cond = this.cond;
+        cond.lock
+            .cond_raw()
+            .0
+            .poll_lock(&mut this.waiter, cx)
+            .map(|()| ConditionGuard::new(cond))
     }
 }
 
@@ -551,15 +627,16 @@ impl<L: ConditionLock> fmt::Debug for Condition<L> {
 #[must_use = "dropping the guard releases the condition's lock at once"]
 pub struct ConditionGuard<'a, L: ConditionLock = RLock<()>> {
     cond: &'a Condition<L>,
-    // The lock may be an RLock owned by this thread: the guard stays on it.
-    _not_send: PhantomData<*const ()>,
+    // An RLock is owned by this thread: its guard stays on it. A Lock's guard is `Send` as a
+    // `LockGuard` is.
+    _marker: PhantomData<L::Marker>,
 }
 
 impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     fn new(cond: &'a Condition<L>) -> Self {
         ConditionGuard {
             cond,
-            _not_send: PhantomData,
+            _marker: PhantomData,
         }
     }
 
@@ -581,43 +658,23 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
             Wait::Until(at) => Some(at),
             Wait::Forever => None,
         };
-        let me = Arc::new(Waiter {
-            notified: AtomicBool::new(false),
-            wake: Condvar::new(),
-        });
-        {
-            let mut queue = cond.waiters.queue.lock();
-            queue.waiting.push_back(Arc::clone(&me));
-            cond.waiters
-                .len
-                .store(queue.waiting.len(), Ordering::Relaxed);
-        }
-        // Joined the queue while still holding the user's lock: a notify can only come after
-        // this release, and it marks us `notified` under the queue mutex, which we check
-        // before sleeping.
-        let saved = cond.lock.cond_unlock_all();
-        cond.waiters.wake_pending();
-        let mut queue = cond.waiters.queue.lock();
-        let mut notified = me.notified.load(Ordering::Relaxed);
-        while !notified {
-            let timed_out = me.wake.wait_until(&mut queue, deadline);
-            notified = me.notified.load(Ordering::Relaxed);
-            if timed_out {
-                break;
-            }
-        }
-        if !notified {
-            // Timed out while still queued: leave without consuming anybody's notify.
-            if let Some(i) = queue.waiting.iter().position(|w| Arc::ptr_eq(w, &me)) {
-                queue.waiting.remove(i);
-            }
-            cond.waiters
-                .len
-                .store(queue.waiting.len(), Ordering::Relaxed);
-        }
-        drop(queue);
+        cond.waiters.enter();
+        let mut saved = 0;
+        // The lock is released under the list's lock, once this thread is sure to queue: a
+        // notifier needs the lock, then the list's lock, so it finds this thread queued.
+        let woke = cond.waiters.list.wait(
+            &mut Place::new(),
+            || {
+                saved = cond.lock.cond_unlock_all();
+                true
+            },
+            deadline,
+        );
+        cond.waiters.leave();
         cond.lock.cond_restore(saved);
-        notified
+        // A notify that races with the deadline counts: the list says `Notified` and the
+        // notify is used, not lost.
+        woke == Woke::Notified
     }
 
     /// Python's `wait()`: releases the lock — every level of an RLock — sleeps until
@@ -764,9 +821,10 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
         }
     }
 
-    /// Python's `notify(n)`: wakes at most `n` waiting threads, longest-waiting first. They return
-    /// from `wait` once they re-acquire the lock, so after this guard is dropped. With nobody
-    /// waiting, or `n == 0`, nothing happens, and no lock is taken.
+    /// Python's `notify(n)`: wakes at most `n` waiters not notified yet, threads and tasks alike,
+    /// longest-waiting first. They return from their wait once they re-acquire the lock, so
+    /// after this guard is dropped. With nobody waiting, or `n == 0`, nothing happens, and no
+    /// lock is taken.
     ///
     /// # Examples
     ///
@@ -778,7 +836,7 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
         self.cond.waiters.notify(n);
     }
 
-    /// Python's `notify()`: wakes one waiting thread, if any.
+    /// Python's `notify()`: wakes one waiter (thread or task), if any.
     ///
     /// # Examples
     ///
@@ -789,7 +847,7 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
         self.cond.waiters.notify(1);
     }
 
-    /// Python's `notify_all()`: wakes every thread waiting now.
+    /// Python's `notify_all()`: wakes every thread and task waiting now.
     ///
     /// # Examples
     ///
@@ -801,9 +859,268 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
     }
 }
 
+impl<'a, L: AsyncConditionLock> ConditionGuard<'a, L> {
+    /// Waits for a notification from an async task: the twin of [`wait`](Self::wait),
+    /// asyncio's `await cond.wait()`. Releases the lock, waits until notified (queued in the
+    /// same FIFO as the threads in [`wait`](Self::wait)), re-acquires the lock asynchronously
+    /// (queued with the lock's other waiters, threads included) and returns the guard.
+    ///
+    /// The guard moves into the future, which releases the lock on its first poll. The wait
+    /// may return without a notification of its own (a notification passed on by a waiter
+    /// that gave up counts as one, and later versions may wake spuriously, as asyncio allows):
+    /// re-check the state after it, or use [`wait_for_async`](Self::wait_for_async).
+    ///
+    /// Only for a condition over a [`Lock`] (see [`AsyncConditionLock`]); waiting without
+    /// holding the lock cannot be written, since only a guard has this method.
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Rust has no async `Drop`, so a dropped wait cannot re-acquire the lock as asyncio's
+    /// cancelled wait does: **dropping the future leaves the lock released** (before its first
+    /// poll, dropping it drops the guard, which releases the lock too). A notification it was
+    /// handed and did not use is not lost: dropped after the notify woke it but before it saw
+    /// it, or while it re-acquires the lock after the notify, it passes the notification to
+    /// the oldest waiter still waiting. Dropped before any notify, it just leaves the queue.
+    /// A timeout is the runtime's, `tokio::time::timeout(d, guard.wait_async())`; after it,
+    /// acquire again.
+    ///
+    /// # Fairness
+    ///
+    /// Notifications wake waiters, threads and tasks alike, in the order they started
+    /// waiting; the woken waiter then competes for the lock, with no hand-off.
+    ///
+    /// # Panics
+    ///
+    /// On its first poll, as [`wait`](Self::wait), if the lock was released behind the guard's
+    /// back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::Condition;
+    /// use std::sync::Arc;
+    ///
+    /// let cond = Arc::new(Condition::with_value(false));
+    /// let notifier = {
+    ///     let cond = Arc::clone(&cond);
+    ///     std::thread::spawn(move || {
+    ///         let mut ready = cond.acquire();
+    ///         *ready = true;
+    ///         ready.notify_all();
+    ///     })
+    /// };
+    /// futures::executor::block_on(async {
+    ///     let mut ready = cond.acquire_async().await;
+    ///     while !*ready {
+    ///         ready = ready.wait_async().await;
+    ///     }
+    /// });
+    /// notifier.join().unwrap();
+    /// ```
+    #[doc(alias = "wait")]
+    pub fn wait_async(self) -> impl Future<Output = ConditionGuard<'a, L>> + 'a {
+        CondWait::new(self, None::<fn(&mut L::Data) -> bool>)
+    }
+
+    /// Waits until `predicate` is true, from an async task: the twin of
+    /// [`wait_for`](Self::wait_for), asyncio's `await cond.wait_for(predicate)`. Checks the
+    /// predicate first (with the lock held, returning at once if it is true) and after every
+    /// wake-up; returns the guard, with the predicate true.
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// As [`wait_async`](Self::wait_async): dropping the future leaves the lock released
+    /// (unless it is dropped before its first poll, or while the predicate is being checked,
+    /// when it drops the guard), and passes on a notification it was handed and did not
+    /// use. A timeout is the runtime's: `tokio::time::timeout(d, guard.wait_for_async(p))`.
+    ///
+    /// # Panics
+    ///
+    /// A panic in `predicate` unwinds out of the poll with the lock held by the future (which
+    /// releases it when dropped); a notification that woke this wait passes to the next
+    /// waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::Condition;
+    /// use std::sync::Arc;
+    ///
+    /// let cond = Arc::new(Condition::with_value(0));
+    /// let worker = {
+    ///     let cond = Arc::clone(&cond);
+    ///     std::thread::spawn(move || {
+    ///         for _ in 0..3 {
+    ///             let mut n = cond.acquire();
+    ///             *n += 1;
+    ///             n.notify_all();
+    ///         }
+    ///     })
+    /// };
+    /// let n = futures::executor::block_on(async {
+    ///     *cond.acquire_async().await.wait_for_async(|n| *n == 3).await
+    /// });
+    /// assert_eq!(n, 3);
+    /// worker.join().unwrap();
+    /// ```
+    #[doc(alias = "wait_for")]
+    pub fn wait_for_async(
+        self,
+        predicate: impl FnMut(&mut L::Data) -> bool + 'a,
+    ) -> impl Future<Output = ConditionGuard<'a, L>> + 'a {
+        CondWait::new(self, Some(predicate))
+    }
+}
+
+/// Where a [`CondWait`] stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// The lock is held (by `guard`): check the predicate, then queue and release.
+    Held,
+    /// Queued for a notification, the lock released.
+    Waiting,
+    /// Notified; re-acquiring the lock. A drop here forwards the notification.
+    Relock,
+    /// Returned the guard.
+    Done,
+}
+
+/// The future of [`ConditionGuard::wait_async`] (no predicate) and
+/// [`ConditionGuard::wait_for_async`]. Both waiters leave their lists when it is dropped.
+struct CondWait<'a, L: AsyncConditionLock, P> {
+    cond: &'a Condition<L>,
+    /// The guard while the lock is held by this future (`Held`).
+    guard: Option<ConditionGuard<'a, L>>,
+    predicate: Option<P>,
+    stage: Stage,
+    /// Whether this wait was notified, for a predicate's panic to pass the notification on.
+    woken: bool,
+    /// Its place among the condition's waiters; a fresh one for every wait.
+    notify: Waiter<'a>,
+    /// Its place among the lock's waiters; a fresh one for every re-acquire.
+    relock: Waiter<'a>,
+}
+
+// The predicate is never pinned (only called through `&mut`), so the future is `Unpin`
+// whatever the predicate is.
+impl<L: AsyncConditionLock, P> Unpin for CondWait<'_, L, P> {}
+
+impl<'a, L: AsyncConditionLock, P: FnMut(&mut L::Data) -> bool> CondWait<'a, L, P> {
+    fn new(guard: ConditionGuard<'a, L>, predicate: Option<P>) -> Self {
+        let cond = guard.cond;
+        CondWait {
+            cond,
+            guard: Some(guard),
+            predicate,
+            stage: Stage::Held,
+            woken: false,
+            notify: Waiter::new(&cond.waiters.list),
+            relock: cond.lock.cond_raw().0.waiter(),
+        }
+    }
+
+    /// Whether the predicate (if any) says there is no need to wait. Called with the lock held.
+    fn satisfied(&mut self) -> bool {
+        let Some(predicate) = self.predicate.as_mut() else {
+            // A plain wait: done once it was notified.
+            return self.woken;
+        };
+        let pass_on = self.woken.then(|| PassOnWakeUp(&self.cond.waiters));
+        // SAFETY: the lock is held by this future (`guard`), the only access to the data.
+        let ready = self
+            .cond
+            .lock
+            .cond_with_data(|p| predicate(unsafe { &mut *p }));
+        std::mem::forget(pass_on);
+        ready
+    }
+}
+
+impl<'a, L: AsyncConditionLock, P: FnMut(&mut L::Data) -> bool> Future for CondWait<'a, L, P> {
+    type Output = ConditionGuard<'a, L>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ConditionGuard<'a, L>> {
+        let this = self.get_mut();
+        let cond = this.cond;
+        loop {
+            match this.stage {
+                Stage::Held => {
+                    if this.satisfied() {
+                        this.stage = Stage::Done;
+                        return Poll::Ready(this.guard.take().expect("held"));
+                    }
+                    assert!(
+                        cond.lock.cond_held(),
+                        "RuntimeError: cannot wait on un-acquired lock (the condition's lock \
+                         was released behind the guard's back)"
+                    );
+                    // A new wait queues at the back of both lists.
+                    this.notify = Waiter::new(&cond.waiters.list);
+                    this.relock = cond.lock.cond_raw().0.waiter();
+                    cond.waiters.enter();
+                    let guard = this.guard.take().expect("held");
+                    // Queued before the lock is released (under the list's lock), as a
+                    // thread's wait: a notifier cannot miss this task.
+                    let woke = this.notify.poll_wait(cx, || {
+                        cond.lock.cond_unlock();
+                        true
+                    });
+                    // Released above: the guard must not release it again.
+                    std::mem::forget(guard);
+                    debug_assert!(woke.is_pending());
+                    this.stage = Stage::Waiting;
+                    return Poll::Pending;
+                }
+                Stage::Waiting => {
+                    if this.notify.poll_wait(cx, || true).is_pending() {
+                        return Poll::Pending;
+                    }
+                    cond.waiters.leave();
+                    this.stage = Stage::Relock;
+                }
+                Stage::Relock => {
+                    if cond
+                        .lock
+                        .cond_raw()
+                        .0
+                        .poll_lock(&mut this.relock, cx)
+                        .is_pending()
+                    {
+                        return Poll::Pending;
+                    }
+                    this.guard = Some(ConditionGuard::new(cond));
+                    this.woken = true;
+                    this.stage = Stage::Held;
+                }
+                Stage::Done => panic!("`wait_async` polled after it completed"),
+            }
+        }
+    }
+}
+
+impl<L: AsyncConditionLock, P> Drop for CondWait<'_, L, P> {
+    fn drop(&mut self) {
+        match self.stage {
+            Stage::Waiting => {
+                // Leaves the queue; a notification that woke it unseen passes on.
+                self.notify.cancel();
+                self.cond.waiters.leave();
+            }
+            Stage::Relock => {
+                // Leaves the lock's queue (passing on a lock wake-up), then forwards the
+                // notification it consumed and cannot use: the lock stays released.
+                self.relock.cancel();
+                self.cond.waiters.list.notify_one();
+            }
+            // `Held`: the guard (a field) releases the lock as it drops.
+            Stage::Held | Stage::Done => {}
+        }
+    }
+}
+
 /// Armed while a notified waiter's predicate runs; dropped only when the predicate panics
 /// (it is forgotten otherwise). Runs with the user's lock still held, as `notify` requires.
-struct PassOnWakeUp<'a>(&'a WaitQueue);
+struct PassOnWakeUp<'a>(&'a Waiters);
 
 impl Drop for PassOnWakeUp<'_> {
     #[cold]
@@ -831,7 +1148,6 @@ impl<L: ConditionLock> Drop for ConditionGuard<'_, L> {
     #[inline]
     fn drop(&mut self) {
         self.cond.lock.cond_unlock();
-        self.cond.waiters.wake_pending();
     }
 }
 

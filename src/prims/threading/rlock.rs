@@ -157,6 +157,17 @@ impl RawRLock {
 ///
 /// None, as in CPython.
 ///
+/// # Async
+///
+/// `RLock` has no async twin (no `acquire_async`), and neither does a
+/// [`Condition`](super::Condition) over one. An RLock belongs to the thread that holds it,
+/// and re-entry means "the same thread again"; a task may move from one thread to another
+/// between two polls, so a thread-owned lock means nothing to it (and one task could not
+/// re-enter the lock it holds after it moved). asyncio has no RLock either. In async code use
+/// [`Lock::acquire_async`](super::Lock::acquire_async), or a condition over a `Lock`
+/// ([`Condition::with_value`](super::Condition::with_value)). A blocking
+/// [`acquire`](RLock::acquire) called from a task works, but blocks its executor's thread.
+///
 /// # Differences from Python
 ///
 /// * Guards are `!Send`: a guard cannot be dropped (released) on another thread, so Python's

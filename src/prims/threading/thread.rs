@@ -2,14 +2,18 @@
 //! `main_thread`, `enumerate`, `active_count`, `get_ident`, `get_native_id`; and Python's wait
 //! at exit: `join_non_daemon_threads` and its guard, `join_at_exit`.
 
+use super::super::waiters::{WaitList, Waiter};
 use super::Wait;
 use super::rt::{self, Arc, AtomicU64, Condvar, Mutex, Ordering};
 use crate::error::{JoinError, PanicPayload, RuntimeError, panic_message};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 // ---------------------------------------------------------------------------------------------
@@ -53,6 +57,9 @@ pub(crate) struct Shared {
     life: Mutex<Life>,
     /// Signalled when `native_id` is published and when the thread finishes.
     changed: Condvar,
+    /// Joins waiting for the thread to finish, threads and tasks in one FIFO; all woken when
+    /// it does.
+    joiners: WaitList,
 }
 
 impl Shared {
@@ -67,6 +74,7 @@ impl Shared {
                 ..Life::default()
             }),
             changed: Condvar::new(),
+            joiners: WaitList::new(),
         }
     }
 
@@ -85,6 +93,8 @@ impl Shared {
         life.never_started |= never_started;
         drop(life);
         self.changed.notify_all();
+        // After `finished` is set: a joiner checks it under the list's lock as it queues.
+        self.joiners.notify_all();
     }
 
     fn never_started(&self) -> bool {
@@ -124,20 +134,27 @@ impl Shared {
 
     /// Waits until the thread finished; `false` if `wait` ran out first.
     fn wait_finished(&self, wait: Wait) -> bool {
-        let mut life = self.life.lock();
-        loop {
-            if life.finished {
-                return true;
-            }
-            let deadline = match wait {
-                Wait::Never => return false,
-                Wait::Until(at) => Some(at),
-                Wait::Forever => None,
-            };
-            if self.changed.wait_until(&mut life, deadline) {
-                return life.finished;
-            }
-        }
+        let deadline = match wait {
+            Wait::Never => return self.is_finished(),
+            Wait::Until(at) => Some(at),
+            Wait::Forever => None,
+        };
+        self.joiners
+            .wait_for(
+                || self.is_finished().then_some(()),
+                || !self.is_finished(),
+                deadline,
+            )
+            .is_some()
+    }
+
+    /// The task's side of [`wait_finished`](Self::wait_finished).
+    fn poll_finished(&self, waiter: &mut Waiter<'_>, cx: &mut Context<'_>) -> Poll<()> {
+        waiter.poll_for(
+            cx,
+            || self.is_finished().then_some(()),
+            || !self.is_finished(),
+        )
     }
 }
 
@@ -411,6 +428,41 @@ impl ThreadHandle {
         self.join_wait(Wait::timeout(timeout))
     }
 
+    /// Waits for the thread to finish from an async task: the twin of [`join`](Self::join)
+    /// (asyncio has none; `await asyncio.to_thread(t.join)` is the nearest). The task waits
+    /// without holding its executor's thread, queued with the threads in
+    /// [`join`](Self::join) and [`join_timeout`](Self::join_timeout); the thread's end wakes
+    /// them all.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Self::join), on the first poll: joining the thread that polls (a task
+    /// driven on the very thread it waits for), a dummy thread, or a thread that never
+    /// started.
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Dropping the future changes nothing: the thread runs on and can still be joined. A
+    /// timeout is the runtime's, `tokio::time::timeout(d, handle.join_async())`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = gilfree::Thread::spawn(|| 7);
+    /// let handle = t.handle().clone();
+    /// futures::executor::block_on(async { handle.join_async().await.unwrap() });
+    /// assert!(!handle.is_alive());
+    /// assert_eq!(t.join().unwrap(), 7); // the value is still there
+    /// ```
+    #[doc(alias = "join")]
+    pub fn join_async(&self) -> impl Future<Output = Result<(), RuntimeError>> + '_ {
+        JoinAsync {
+            handle: self,
+            waiter: Waiter::new(&self.shared.joiners),
+            checked: false,
+        }
+    }
+
     fn join_wait(&self, wait: Wait) -> Result<bool, RuntimeError> {
         self.check_joinable()?;
         let finished = self.shared.wait_finished(wait);
@@ -438,6 +490,30 @@ impl ThreadHandle {
             return Err(RuntimeError::new("cannot join current thread"));
         }
         self.check_started()
+    }
+}
+
+/// The future of [`ThreadHandle::join_async`]: its waiter leaves the list when dropped.
+struct JoinAsync<'a> {
+    handle: &'a ThreadHandle,
+    waiter: Waiter<'a>,
+    /// Whether the first poll's checks passed.
+    checked: bool,
+}
+
+impl Future for JoinAsync<'_> {
+    type Output = Result<(), RuntimeError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), RuntimeError>> {
+        let this = self.get_mut();
+        if !this.checked {
+            this.handle.check_joinable()?;
+            this.checked = true;
+        }
+        let shared = &this.handle.shared;
+        std::task::ready!(shared.poll_finished(&mut this.waiter, cx));
+        // The spawn may have failed while this task waited.
+        Poll::Ready(this.handle.check_started())
     }
 }
 
@@ -656,6 +732,39 @@ impl<T> Thread<T> {
                 payload: PanicPayload::new(payload),
             }),
         }
+    }
+
+    /// Waits for the thread to finish from an async task and returns its function's value:
+    /// the twin of [`join`](Self::join), with the same result. The task waits without holding
+    /// its executor's thread, queued with every other joiner of the thread.
+    ///
+    /// Once the function has returned, the thread still runs its last steps (its thread-local
+    /// destructors) before the value can be taken: the final poll blocks its executor's
+    /// thread for those, as `join` would.
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Self::join).
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// The future owns the `Thread`: dropping it before it completes drops the `Thread`,
+    /// which detaches the thread (it runs on; its value is dropped when it ends), as dropping a
+    /// `Thread` does. To wait with a timeout and keep the `Thread`, wait on its handle,
+    /// `tokio::time::timeout(d, thread.handle().join_async())`, which loses nothing when
+    /// dropped, then `join` (at once, once the handle's join returned).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let t = gilfree::Thread::spawn(|| (1..=10).sum::<u32>());
+    /// let sum = futures::executor::block_on(t.join_async()).unwrap();
+    /// assert_eq!(sum, 55);
+    /// ```
+    #[doc(alias = "join")]
+    pub async fn join_async(self) -> Result<T, JoinError> {
+        self.handle.join_async().await?;
+        self.join()
     }
 
     /// Waits at most `timeout` for the thread to finish; `Ok(true)` once it has. The value
