@@ -38,7 +38,7 @@ fn party(barrier: &Barrier, arrived: &[AtomicUsize; ROUNDS], indices: &[AtomicUs
 /// round 2 waits for round 1 to drain.
 #[test]
 fn three_parties_pass_two_rounds_in_lockstep() {
-    check_bounded(3, || {
+    check_bounded(2, || {
         let barrier = Arc::new(Barrier::new(3));
         let arrived = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
         let indices = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
