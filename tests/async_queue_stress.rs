@@ -38,7 +38,19 @@ impl Rng {
             Duration::from_millis(1)
         }
     }
+
+    /// Now and then (one call in `PAUSE_EVERY`) a worker stops for a moment, so that the
+    /// queue runs full or empty and the others have to wait (and be cancelled while waiting).
+    fn pause(&mut self) -> bool {
+        self.next() % PAUSE_EVERY == 0
+    }
 }
+
+/// Far more than the test takes (under a second in a debug build): a `join` still waiting then
+/// waits for an item that was lost.
+const JOIN_WITHIN: Duration = Duration::from_secs(15);
+const PAUSE_EVERY: u64 = 100;
+const PAUSE: Duration = Duration::from_millis(1);
 
 struct Seen {
     bits: Vec<AtomicBool>,
@@ -88,6 +100,9 @@ fn threads_and_tasks_with_random_cancellation_lose_and_duplicate_nothing() {
             tasks.push(rt.spawn(async move {
                 let mut rng = Rng(0x9E37_79B9 + p as u64);
                 for item in range(p) {
+                    if rng.pause() {
+                        tokio::time::sleep(PAUSE).await;
+                    }
                     // The item is a plain number: the retry puts the same one again.
                     loop {
                         match tokio::time::timeout(rng.timeout(), q.put_async(item)).await {
@@ -109,6 +124,9 @@ fn threads_and_tasks_with_random_cancellation_lose_and_duplicate_nothing() {
                         Ok(Ok(item)) => {
                             seen.mark(item);
                             q.task_done().unwrap();
+                            if rng.pause() {
+                                tokio::time::sleep(PAUSE).await;
+                            }
                         }
                         Ok(Err(_shutdown)) => break,
                         Err(_) => {
@@ -122,17 +140,25 @@ fn threads_and_tasks_with_random_cancellation_lose_and_duplicate_nothing() {
         for p in 2..4 {
             let q = Arc::clone(&q);
             threads.push(thread::spawn(move || {
+                let mut rng = Rng(0x1234_5678 + p as u64);
                 for item in range(p) {
+                    if rng.pause() {
+                        thread::sleep(PAUSE);
+                    }
                     q.put(item).unwrap();
                 }
             }));
         }
-        for _ in 0..2 {
+        for c in 0..2 {
             let (q, seen) = (Arc::clone(&q), Arc::clone(&seen));
             threads.push(thread::spawn(move || {
+                let mut rng = Rng(0x8765_4321 + c as u64);
                 while let Ok(item) = q.get() {
                     seen.mark(item);
                     q.task_done().unwrap();
+                    if rng.pause() {
+                        thread::sleep(PAUSE);
+                    }
                 }
             }));
         }
@@ -161,7 +187,17 @@ fn threads_and_tasks_with_random_cancellation_lose_and_duplicate_nothing() {
         for t in producer_threads {
             t.join().unwrap();
         }
-        q.join();
+        let missing = |seen: &Seen| -> Vec<usize> {
+            (0..ITEMS).filter(|&i| !seen.bits[i].load(SeqCst)).collect()
+        };
+        if !q.join_timeout(JOIN_WITHIN) {
+            let lost = missing(&seen);
+            panic!(
+                "join did not return; {} items never reached a consumer: {:?}…",
+                lost.len(),
+                &lost[..lost.len().min(10)]
+            );
+        }
         assert_eq!(
             seen.count.load(SeqCst),
             ITEMS,
@@ -177,11 +213,11 @@ fn threads_and_tasks_with_random_cancellation_lose_and_duplicate_nothing() {
         for t in threads {
             t.join().unwrap();
         }
-        let missing: Vec<_> = (0..ITEMS).filter(|&i| !seen.bits[i].load(SeqCst)).collect();
+        let lost = missing(&seen);
         assert!(
-            missing.is_empty(),
+            lost.is_empty(),
             "lost items: {:?}…",
-            &missing[..missing.len().min(10)]
+            &lost[..lost.len().min(10)]
         );
         assert_eq!(q.unfinished_tasks(), 0);
         assert!(q.empty());
