@@ -1690,23 +1690,21 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     }
 
     fn poll_join(&self, wait: &mut AsyncWait<'_>, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            if wait.waiter.is_queued() && wait.waiter.poll_wait(cx, || true).is_pending() {
+        if wait.waiter.is_queued() && wait.waiter.poll_wait(cx, || true).is_pending() {
+            return Poll::Pending;
+        }
+        if self.unfinished_tasks() > 0 {
+            let st = self.state.lock();
+            // Counted in before the last look, so the task_done that reaches zero sees us.
+            wait.count_in();
+            seqcst_pair();
+            if self.unfinished_tasks() > 0 {
+                Self::park(wait, cx, st);
                 return Poll::Pending;
             }
-            if self.unfinished_tasks() > 0 {
-                let st = self.state.lock();
-                // Counted in before the last look, so the task_done that reaches zero sees us.
-                wait.count_in();
-                seqcst_pair();
-                if self.unfinished_tasks() > 0 {
-                    Self::park(wait, cx, st);
-                    return Poll::Pending;
-                }
-            }
-            wait.count_out();
-            return Poll::Ready(());
         }
+        wait.count_out();
+        Poll::Ready(())
     }
 }
 
