@@ -351,10 +351,22 @@ impl<S> State<S> {
 /// the given `Duration` (`Duration::ZERO` tries once, `Duration::MAX` waits forever); the
 /// `_nowait` forms never wait.
 ///
+/// # Async twins
+///
+/// [`put_async`](Self::put_async), [`get_async`](Self::get_async) and
+/// [`join_async`](Self::join_async) are asyncio's `await q.put(x)`, `await q.get()` and
+/// `await q.join()`: a task waits in the same lists as the threads blocked in `put`, `get` and
+/// `join`, so threads and tasks can share one queue (on any executor). They take no timeout:
+/// wrap them in the runtime's own (dropping the future is cancel-safe, see each method). A
+/// shutdown wakes waiting tasks as it wakes threads.
+///
 /// # Fairness
 ///
-/// Each put wakes one sleeping getter and each get wakes one sleeping putter; a thread
-/// that arrives while a woken one is on its way may take the item first, as in Python.
+/// Waiting getters, threads and tasks alike, are woken in the order they queued, one per put;
+/// waiting putters likewise, one per get. A woken waiter that finds the item (or slot) taken
+/// again keeps its place at the head. Nothing is reserved for a woken waiter: a caller
+/// arriving while it is on its way may take the item or slot first, as in Python (`queue` and
+/// asyncio alike).
 ///
 /// # Memory ordering
 ///
