@@ -489,3 +489,111 @@ fn try_iter_and_qsize_racing_the_rings_closing_are_exact() {
         assert!(q.empty());
     });
 }
+
+/// AQ-4, AQ-6: a task's `get_async` races a thread's `put` on the ring (`Queue(1)`): the task
+/// either finds the item at once or queues and is woken by the put (a lost wake-up: deadlock).
+#[test]
+fn async_get_races_a_put() {
+    check_bounded(3, || {
+        let q = Arc::new(Queue::new(1));
+        let task = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || gilfree::__loom::block_on(q.get_async()))
+        };
+        q.put(1).unwrap();
+        assert_eq!(task.join().unwrap(), Ok(1));
+        assert!(q.empty());
+    });
+}
+
+/// AQ-8: a task's `get_async` is queued, then dropped, possibly after the put woke it and
+/// before it ran. The wake-up passes to the thread blocked in `get()` behind it, which takes
+/// the item (otherwise it sleeps for ever: deadlock); the item is never lost.
+#[test]
+fn a_dropped_async_getter_passes_its_wake_up_to_a_thread() {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+    check_bounded(3, || {
+        let q = Arc::new(Queue::new(1));
+        let mut get = Box::pin(q.get_async());
+        let pending = get
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_pending();
+        assert!(pending, "nothing was put yet: the task queues");
+        let blocked = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get().unwrap()) // queued behind the task, or not yet
+        };
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.put(7).unwrap())
+        };
+        // Maybe woken by now; dropped without being polled again.
+        thread::yield_now();
+        drop(get);
+        putter.join().unwrap();
+        assert_eq!(blocked.join().unwrap(), 7);
+        assert!(q.empty());
+    });
+}
+
+/// AQ-13, AQ-14, AQ-15: a plain shutdown races an async getter (waiting on the empty
+/// `Queue(1)`) and an async putter (putting two items, the second waiting for room). Both
+/// wake; every item is got by the getter, left in the queue, or handed back to the putter
+/// with `ShutDown`, exactly once; a refused put adds nothing.
+#[test]
+fn shutdown_wakes_an_async_getter_and_an_async_putter() {
+    check_bounded(2, || {
+        let q = Arc::new(Queue::new(1));
+        let getter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || gilfree::__loom::block_on(q.get_async()))
+        };
+        let putter = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                gilfree::__loom::block_on(async { [q.put_async(1).await, q.put_async(2).await] })
+            })
+        };
+        q.shutdown(false);
+        let got = getter.join().unwrap();
+        let puts = putter.join().unwrap();
+        let mut seen: Vec<i32> = q.try_iter().collect();
+        if let Ok(item) = got {
+            seen.push(item);
+        } else {
+            assert_eq!(got, Err(ShutDown(())));
+        }
+        for put in puts {
+            if let Err(ShutDown(item)) = put {
+                seen.push(item);
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, [1, 2], "every item exactly once");
+        assert_eq!(q.get_nowait(), Err(GetError::ShutDown));
+    });
+}
+
+/// AQ-4, AQ-6 across kinds: a thread blocked in `get()` and a task awaiting `get_async()` on
+/// one `LifoQueue` (one waiter list): two puts serve both, each item once.
+#[test]
+fn a_thread_and_a_task_get_from_one_queue() {
+    check_bounded(2, || {
+        let q = Arc::new(LifoQueue::new(0));
+        let task = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || gilfree::__loom::block_on(q.get_async()).unwrap())
+        };
+        let blocked = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || q.get().unwrap())
+        };
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        let mut got = [task.join().unwrap(), blocked.join().unwrap()];
+        got.sort();
+        assert_eq!(got, [1, 2]);
+    });
+}

@@ -2,14 +2,18 @@
 
 use super::super::Wait;
 use super::super::user_lock::UserLock;
+use super::super::waiters::{Place, WaitList, Waiter, Woke};
 use super::ring::{Pop, Refused, Ring};
 use super::rt::{
-    self, AtomicBool, AtomicUsize, Backoff, CachePadded, Condvar, MutexGuard, Ordering, seqcst_pair,
+    self, AtomicBool, AtomicUsize, Backoff, CachePadded, MutexGuard, Ordering, seqcst_pair,
 };
 use crate::error::{GetError, PutError, ShutDown, ValueError};
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 mod sealed {
@@ -347,10 +351,22 @@ impl<S> State<S> {
 /// the given `Duration` (`Duration::ZERO` tries once, `Duration::MAX` waits forever); the
 /// `_nowait` forms never wait.
 ///
+/// # Async twins
+///
+/// [`put_async`](Self::put_async), [`get_async`](Self::get_async) and
+/// [`join_async`](Self::join_async) are asyncio's `await q.put(x)`, `await q.get()` and
+/// `await q.join()`: a task waits in the same lists as the threads blocked in `put`, `get` and
+/// `join`, so threads and tasks can share one queue (on any executor). They take no timeout:
+/// wrap them in the runtime's own (dropping the future is cancel-safe, see each method). A
+/// shutdown wakes waiting tasks as it wakes threads.
+///
 /// # Fairness
 ///
-/// Each put wakes one sleeping getter and each get wakes one sleeping putter; a thread
-/// that arrives while a woken one is on its way may take the item first, as in Python.
+/// Waiting getters, threads and tasks alike, are woken in the order they queued, one per put;
+/// waiting putters likewise, one per get. A woken waiter that finds the item (or slot) taken
+/// again keeps its place at the head. Nothing is reserved for a woken waiter: a caller
+/// arriving while it is on its way may take the item or slot first, as in Python (`queue` and
+/// asyncio alike).
 ///
 /// # Memory ordering
 ///
@@ -423,20 +439,27 @@ pub struct BaseQueue<T, O: Order<T>> {
     /// cache line, since consumers write it.
     locked_puts: AtomicUsize,
     settled: CachePadded<AtomicUsize>,
-    /// Threads asleep on `not_empty`, `not_full` and `all_tasks_done`, changed only under the
-    /// lock. A put, get or task_done that finds the count zero skips the notify: nobody
-    /// waiting costs no wake-up call. With the ring, the check is lock-free: the sleeper
+    /// Waiters (threads and tasks) queued, or about to queue, in `get_waiters`, `put_waiters`
+    /// and `join_waiters`: a waiter counts itself in under the lock, before it queues, and out
+    /// once it has left the list. A put, get or task_done that finds the count zero skips the
+    /// notify: nobody waiting costs no wake-up call (and no lock). With the ring, the check is lock-free: the sleeper
     /// counts itself in and then tries the ring once more, deciding "empty" from the tail (or
     /// "full" from the head); the waker has moved that tail (head) with its CAS before it
     /// reads the count. All four accesses are `SeqCst`, so one of the two sees the other
     /// (`rt::seqcst_pair`). A slot claimed but not yet published is waited out, not slept
     /// on, by the one thread holding the lock. The task count and `joiners` pair the same way.
+    ///
+    /// A waiter holds the lock from its count-in until it is in the list (it lets the lock go
+    /// under the list's own lock, as it queues), and a waker takes the lock before it notifies:
+    /// so the waker finds the waiter queued, and wakes it.
     getters: AtomicUsize,
     putters: AtomicUsize,
     joiners: AtomicUsize,
-    not_empty: Condvar,
-    not_full: Condvar,
-    all_tasks_done: Condvar,
+    /// The one FIFO of threads blocked in `get` and tasks awaiting `get_async`; likewise for
+    /// puts and joins. Nothing is reserved for a woken waiter: it tries again.
+    get_waiters: WaitList,
+    put_waiters: WaitList,
+    join_waiters: WaitList,
 }
 
 /// Storage reserved up front for a bounded queue on the locked core (more is allocated as it
@@ -502,9 +525,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             getters: AtomicUsize::new(0),
             putters: AtomicUsize::new(0),
             joiners: AtomicUsize::new(0),
-            not_empty: Condvar::new(),
-            not_full: Condvar::new(),
-            all_tasks_done: Condvar::new(),
+            get_waiters: WaitList::new(),
+            put_waiters: WaitList::new(),
+            join_waiters: WaitList::new(),
         }
     }
 
@@ -561,6 +584,55 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.put_inner(item, Wait::Never)
     }
 
+    /// Puts `item` from an async task: the twin of [`put`](Self::put), asyncio's `await
+    /// q.put(x)`. While the queue is full the task waits without holding its executor's
+    /// thread, queued in the same list as threads blocked in `put`. Counts one unfinished task.
+    ///
+    /// Returns `Err(ShutDown(item))` once the queue is shut down, also while waiting (a shutdown
+    /// wakes waiting tasks as it wakes threads): the item is not added, and comes back.
+    ///
+    /// Needs no particular runtime: any executor drives it. A blocking [`put`](Self::put)
+    /// called from async code blocks its thread (it never panics), so use this one there.
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Cancel-safe as to the queue: the future owns `item` until it is queued, so dropping the
+    /// future before it completes drops the item, which was never added (nor counted as a
+    /// task). Keep a copy (or use [`put_nowait`](Self::put_nowait), which hands the item back)
+    /// if it must not be lost. A dropped putter that had been woken for a free slot passes the
+    /// wake-up on to the next waiting putter, so no slot is left unused. A timeout is the
+    /// runtime's: `tokio::time::timeout(d, q.put_async(x))`.
+    ///
+    /// # Fairness
+    ///
+    /// Waiting putters, threads and tasks alike, are woken in the order they queued, one per
+    /// slot freed; a woken putter that finds the slot taken again keeps its place at the head.
+    /// Nothing is reserved for it: a put arriving meanwhile may take the slot first (as with
+    /// asyncio's and Python's queues).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::Queue;
+    ///
+    /// let q = Queue::new(1);
+    /// futures::executor::block_on(async {
+    ///     q.put_async("a").await.unwrap();
+    /// });
+    /// assert_eq!(q.get(), Ok("a"));
+    /// q.shutdown(false);
+    /// let refused = futures::executor::block_on(q.put_async("b"));
+    /// assert_eq!(refused.unwrap_err().0, "b"); // the item comes back
+    /// ```
+    #[doc(alias = "put")]
+    pub fn put_async(&self, item: T) -> impl Future<Output = Result<(), ShutDown<T>>> + '_ {
+        QueuePut {
+            queue: self,
+            item: Some(item),
+            wait: AsyncWait::new(&self.put_waiters, &self.putters),
+        }
+    }
+
     /// Takes the next item, waiting while the queue is empty.
     ///
     /// After a [`shutdown`](Self::shutdown) it still returns what is left, then
@@ -615,6 +687,53 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     #[doc(alias = "get(block=False)")]
     pub fn get_nowait(&self) -> Result<T, GetError> {
         self.get_inner(Wait::Never)
+    }
+
+    /// Takes the next item from an async task: the twin of [`get`](Self::get), asyncio's
+    /// `await q.get()`. While the queue is empty the task waits without holding its executor's
+    /// thread, queued in the same list as threads blocked in `get`.
+    ///
+    /// After a [`shutdown`](Self::shutdown) it still returns what is left, then `Err(ShutDown)`
+    /// at once; a shutdown wakes waiting tasks as it wakes threads.
+    ///
+    /// Needs no particular runtime: any executor drives it. A blocking [`get`](Self::get)
+    /// called from async code blocks its thread (it never panics), so use this one there.
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Cancel-safe: an item is taken out of the queue only by the poll that returns it, so
+    /// dropping the future before it completes loses no item. A dropped getter that had been
+    /// woken by a put passes the wake-up on to the next waiting getter, which takes the item.
+    /// A timeout is the runtime's: `tokio::time::timeout(d, q.get_async())`.
+    ///
+    /// # Fairness
+    ///
+    /// Waiting getters, threads and tasks alike, are woken in the order they queued, one per
+    /// item put; a woken getter that finds the item taken again keeps its place at the head.
+    /// Nothing is reserved for it: a get arriving meanwhile may take the item first (as with
+    /// asyncio's and Python's queues).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::Queue;
+    /// use std::sync::Arc;
+    ///
+    /// let q = Arc::new(Queue::new(0));
+    /// let producer = {
+    ///     let q = Arc::clone(&q);
+    ///     std::thread::spawn(move || q.put(42).unwrap())
+    /// };
+    /// let got = futures::executor::block_on(q.get_async());
+    /// producer.join().unwrap();
+    /// assert_eq!(got, Ok(42));
+    /// ```
+    #[doc(alias = "get")]
+    pub fn get_async(&self) -> impl Future<Output = Result<T, ShutDown>> + '_ {
+        QueueGet {
+            queue: self,
+            wait: AsyncWait::new(&self.get_waiters, &self.getters),
+        }
     }
 
     /// The number of queued items. Another thread may change it at any moment.
@@ -735,11 +854,11 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         let wake_getters = retired && self.getters.load(Ordering::Relaxed) > 0;
         drop(st);
         if wake {
-            self.not_full.notify_all();
+            self.put_waiters.notify_all();
         }
         if wake_getters {
             // Asleep on the ring: they move to the locked core.
-            self.not_empty.notify_all();
+            self.get_waiters.notify_all();
         }
     }
 
@@ -833,6 +952,44 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.join_inner(Wait::timeout(timeout))
     }
 
+    /// Waits from an async task until every item put has been marked done with
+    /// [`task_done`](Self::task_done): the twin of [`join`](Self::join), asyncio's `await
+    /// q.join()`. Ready at once when nothing is unfinished. The task waits without holding its
+    /// executor's thread, with the threads blocked in `join`; all of them wake when the count
+    /// reaches zero.
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Cancel-safe: dropping the future changes nothing in the queue. A timeout is the
+    /// runtime's: `tokio::time::timeout(d, q.join_async())`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::Queue;
+    /// use std::sync::Arc;
+    ///
+    /// let q = Arc::new(Queue::new(0));
+    /// q.put(1).unwrap();
+    /// let worker = {
+    ///     let q = Arc::clone(&q);
+    ///     std::thread::spawn(move || {
+    ///         q.get().unwrap();
+    ///         q.task_done().unwrap();
+    ///     })
+    /// };
+    /// futures::executor::block_on(q.join_async());
+    /// assert_eq!(q.unfinished_tasks(), 0);
+    /// worker.join().unwrap();
+    /// ```
+    #[doc(alias = "join")]
+    pub fn join_async(&self) -> impl Future<Output = ()> + '_ {
+        QueueJoin {
+            queue: self,
+            wait: AsyncWait::new(&self.join_waiters, &self.joiners),
+        }
+    }
+
     /// Shuts the queue down (Python 3.13). From now on every put fails with
     /// `ShutDown`, also for putters that are waiting now.
     ///
@@ -889,13 +1046,13 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         let joiners = self.joiners.load(Ordering::Relaxed) > 0 && self.unfinished_tasks() == 0;
         drop(st);
         if getters {
-            self.not_empty.notify_all();
+            self.get_waiters.notify_all();
         }
         if putters {
-            self.not_full.notify_all();
+            self.put_waiters.notify_all();
         }
         if joiners {
-            self.all_tasks_done.notify_all();
+            self.join_waiters.notify_all();
         }
         // After the lock and the wake-ups: an item's `Drop` may use the queue, and one that
         // panics finds the shutdown done (the store drops the others first, as a `Vec` does).
@@ -970,20 +1127,25 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         true
     }
 
-    /// After this thread published to or freed a slot of the ring, wakes one thread asleep
-    /// on `cv` (counted in `sleepers`), if any. The pairing with the sleeper is described on
-    /// the `getters` field; taking the lock waits for a sleeper between counting itself in
-    /// and falling asleep. `locked`: the caller holds the lock already.
+    /// After this thread published to or freed a slot of the ring, wakes the oldest waiter of
+    /// `list` (counted in `sleepers`), if any. The pairing with the waiter is described on
+    /// the `getters` field; taking the lock waits for a waiter between counting itself in
+    /// and queueing. `locked`: the caller holds the lock already.
     #[inline]
-    fn wake_one_after_ring_change(&self, sleepers: &AtomicUsize, cv: &Condvar, locked: bool) {
+    fn wake_one_after_ring_change(&self, sleepers: &AtomicUsize, list: &WaitList, locked: bool) {
         // The pair's fence (for loom) is in the ring, right after the CAS: the stamp store
         // that follows it is not ordered before this load.
         if sleepers.load(Ordering::SeqCst) > 0 {
-            if !locked {
-                drop(self.state.lock());
-            }
-            cv.notify_one();
+            self.wake_one_slow(list, locked);
         }
+    }
+
+    #[cold]
+    fn wake_one_slow(&self, list: &WaitList, locked: bool) {
+        if !locked {
+            drop(self.state.lock());
+        }
+        list.notify_one();
     }
 
     /// Wakes every joiner after the task count reached zero (lock-free, as above).
@@ -993,7 +1155,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             if !locked {
                 drop(self.state.lock());
             }
-            self.all_tasks_done.notify_all();
+            self.join_waiters.notify_all();
         }
     }
 
@@ -1026,7 +1188,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             ring.try_push(item)
         };
         if pushed.is_ok() {
-            self.wake_one_after_ring_change(&self.getters, &self.not_empty, locked);
+            self.wake_one_after_ring_change(&self.getters, &self.get_waiters, locked);
         }
         pushed
     }
@@ -1039,6 +1201,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         wait: &mut Wait,
     ) -> Ringed<Result<(), PutError<T>>, T> {
         let backoff = Backoff::new();
+        let mut place = Place::new();
         loop {
             if self.spills && self.len.load(Ordering::Relaxed) > 0 {
                 // Earlier items overflowed into the locked core: this one goes after them.
@@ -1064,19 +1227,20 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             }
             // Count in, then try once more: a get that frees a slot after this try sees the
             // count (see the `getters` field) and wakes us.
-            let mut st = self.state.lock();
+            let st = self.state.lock();
             self.putters.fetch_add(1, Ordering::SeqCst);
             seqcst_pair();
             let result = self.push_waking(ring, item, true);
             let timed_out = match result {
-                Ok(()) => false,
-                Err(Refused::Closed(_)) => false,
+                Ok(()) | Err(Refused::Closed(_)) => {
+                    drop(st);
+                    false
+                }
                 Err(Refused::Full(_) | Refused::Pending(_)) => {
-                    self.not_full.wait_until(&mut st, deadline)
+                    self.sleep(&self.put_waiters, &mut place, st, deadline)
                 }
             };
             self.putters.fetch_sub(1, Ordering::Relaxed);
-            drop(st);
             match result {
                 Ok(()) => return Ringed::Done(Ok(())),
                 Err(Refused::Closed(back)) => return Ringed::Locked(back),
@@ -1092,6 +1256,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     fn locked_put(&self, item: T, mut wait: Wait) -> Result<(), PutError<T>> {
         let mut st = self.state.lock();
         let backoff = Backoff::new();
+        let mut place = Place::new();
         loop {
             if st.shutdown {
                 return Err(PutError::ShutDown(item));
@@ -1116,8 +1281,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 continue;
             }
             self.putters.fetch_add(1, Ordering::Relaxed);
-            let timed_out = self.not_full.wait_until(&mut st, deadline);
+            let timed_out = self.sleep(&self.put_waiters, &mut place, st, deadline);
             self.putters.fetch_sub(1, Ordering::Relaxed);
+            st = self.state.lock();
             if timed_out {
                 // One last look (at the top of the loop), then Full.
                 wait = Wait::Never;
@@ -1181,7 +1347,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         let wake = self.getters.load(Ordering::Relaxed) > 0;
         drop(st);
         if wake {
-            self.not_empty.notify_one();
+            self.get_waiters.notify_one();
         }
         if let Err(payload) = pushed {
             panic::resume_unwind(payload);
@@ -1209,7 +1375,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             ring.try_pop()
         };
         if let Pop::Item(_) = popped {
-            self.wake_one_after_ring_change(&self.putters, &self.not_full, locked);
+            self.wake_one_after_ring_change(&self.putters, &self.put_waiters, locked);
         }
         popped
     }
@@ -1217,6 +1383,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// `get` on the ring.
     fn ring_get(&self, ring: &Ring<T>, wait: &mut Wait) -> Ringed<Result<T, GetError>, ()> {
         let backoff = Backoff::new();
+        let mut place = Place::new();
         loop {
             // `Closed` (here and below): the ring was retired under this get. The retirement
             // holds the lock until it has moved every item to the locked core, so the locked
@@ -1250,11 +1417,15 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             seqcst_pair();
             let popped = self.pop_locked(ring, &mut st);
             let timed_out = match popped {
-                Pop::Empty | Pop::Pending => self.not_empty.wait_until(&mut st, deadline),
-                Pop::Item(_) | Pop::Closed => false,
+                Pop::Empty | Pop::Pending => {
+                    self.sleep(&self.get_waiters, &mut place, st, deadline)
+                }
+                Pop::Item(_) | Pop::Closed => {
+                    drop(st);
+                    false
+                }
             };
             self.getters.fetch_sub(1, Ordering::Relaxed);
-            drop(st);
             match popped {
                 Pop::Item(item) => return Ringed::Done(Ok(item)),
                 Pop::Closed => return Ringed::Locked(()),
@@ -1269,6 +1440,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     fn locked_get(&self, mut wait: Wait) -> Result<T, GetError> {
         let mut st = self.state.lock();
         let backoff = Backoff::new();
+        let mut place = Place::new();
         loop {
             if st.items.len() > 0 {
                 if let Some(item) = self.dequeue(st) {
@@ -1295,8 +1467,9 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 continue;
             }
             self.getters.fetch_add(1, Ordering::Relaxed);
-            let timed_out = self.not_empty.wait_until(&mut st, deadline);
+            let timed_out = self.sleep(&self.get_waiters, &mut place, st, deadline);
             self.getters.fetch_sub(1, Ordering::Relaxed);
+            st = self.state.lock();
             if timed_out {
                 wait = Wait::Never;
             }
@@ -1319,7 +1492,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 let wake = self.putters.load(Ordering::Relaxed) > 0;
                 drop(st);
                 if wake {
-                    self.not_full.notify_one();
+                    self.put_waiters.notify_one();
                 }
                 item
             }
@@ -1330,7 +1503,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 let wake = self.getters.load(Ordering::Relaxed) > 0 && st.items.len() > 0;
                 drop(st);
                 if wake {
-                    self.not_empty.notify_one();
+                    self.get_waiters.notify_one();
                 }
                 panic::resume_unwind(payload)
             }
@@ -1341,24 +1514,333 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         if self.unfinished_tasks() == 0 {
             return true;
         }
-        let mut st = self.state.lock();
+        let deadline = match wait {
+            Wait::Never => return self.unfinished_tasks() == 0,
+            Wait::Until(at) => Some(at),
+            Wait::Forever => None,
+        };
+        let mut place = Place::new();
         loop {
-            let deadline = match wait {
-                Wait::Never => return self.unfinished_tasks() == 0,
-                Wait::Until(at) => Some(at),
-                Wait::Forever => None,
-            };
+            let st = self.state.lock();
             // Counted in before the last look, so the task_done that reaches zero sees us.
             self.joiners.fetch_add(1, Ordering::SeqCst);
             seqcst_pair();
-            let timed_out =
-                self.unfinished_tasks() > 0 && self.all_tasks_done.wait_until(&mut st, deadline);
+            let timed_out = if self.unfinished_tasks() > 0 {
+                self.sleep(&self.join_waiters, &mut place, st, deadline)
+            } else {
+                drop(st);
+                false
+            };
             self.joiners.fetch_sub(1, Ordering::Relaxed);
             let done = self.unfinished_tasks() == 0;
             if done || timed_out {
                 return done;
             }
         }
+    }
+
+    /// Queues this thread in `list` and sleeps until woken or `deadline` passes (`true`: timed
+    /// out). The caller has counted itself in and looked once more under `st`, the lock, which
+    /// is let go only under the list's lock, as the thread queues: a waker, which takes the
+    /// lock before notifying, finds it queued.
+    fn sleep(
+        &self,
+        list: &WaitList,
+        place: &mut Place,
+        st: MutexGuard<'_, State<O::Store>>,
+        deadline: Option<rt::Instant>,
+    ) -> bool {
+        let woke = list.wait(
+            place,
+            move || {
+                drop(st);
+                true
+            },
+            deadline,
+        );
+        woke == Woke::TimedOut
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The async twins: one attempt per poll (lock-free where the blocking form is), then the
+    // same count-in, look-again-under-the-lock and queue as a thread, without sleeping.
+
+    /// Queues the task of `wait`, letting `st` go under the list's lock (see `sleep`).
+    fn park(wait: &mut AsyncWait<'_>, cx: &mut Context<'_>, st: MutexGuard<'_, State<O::Store>>) {
+        // Not queued (the caller saw to it), so this always queues: `Pending`.
+        let _ = wait.waiter.poll_wait(cx, move || {
+            drop(st);
+            true
+        });
+    }
+
+    fn poll_get(
+        &self,
+        wait: &mut AsyncWait<'_>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, ShutDown>> {
+        loop {
+            if wait.waiter.is_queued() && wait.waiter.poll_wait(cx, || true).is_pending() {
+                return Poll::Pending;
+            }
+            let got = match self.get_inner(Wait::Never) {
+                Ok(item) => Ok(item),
+                Err(GetError::ShutDown) => Err(ShutDown(())),
+                Err(GetError::Empty) => {
+                    let mut st = self.state.lock();
+                    wait.count_in();
+                    seqcst_pair();
+                    match self.get_locked_once(&mut st) {
+                        Some(Ok(())) => match self.dequeue(st) {
+                            Some(item) => Ok(item),
+                            None => continue,
+                        },
+                        Some(Err(got)) => {
+                            drop(st);
+                            got
+                        }
+                        None => {
+                            Self::park(wait, cx, st);
+                            return Poll::Pending;
+                        }
+                    }
+                }
+            };
+            wait.count_out();
+            return Poll::Ready(got);
+        }
+    }
+
+    /// One look for an item with the lock held, after counting in: `Some(Err(result))` when
+    /// done (an item from the ring, or `ShutDown`), `Some(Ok(()))` when the locked core holds
+    /// an item for `dequeue`, `None` when there is none.
+    #[allow(clippy::type_complexity)]
+    fn get_locked_once(
+        &self,
+        st: &mut MutexGuard<'_, State<O::Store>>,
+    ) -> Option<Result<(), Result<T, ShutDown>>> {
+        if let Some(ring) = &self.ring {
+            match self.pop_locked(ring, st) {
+                Pop::Item(item) => return Some(Err(Ok(item))),
+                Pop::Empty | Pop::Pending => return None,
+                Pop::Closed => {}
+            }
+        }
+        if st.items.len() > 0 {
+            Some(Ok(()))
+        } else if st.shutdown {
+            Some(Err(Err(ShutDown(()))))
+        } else {
+            None
+        }
+    }
+
+    fn poll_put(
+        &self,
+        slot: &mut Option<T>,
+        wait: &mut AsyncWait<'_>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ShutDown<T>>> {
+        if wait.waiter.is_queued() && wait.waiter.poll_wait(cx, || true).is_pending() {
+            return Poll::Pending;
+        }
+        let Some(item) = slot.take() else {
+            // Polled after it completed: nothing left to put.
+            return Poll::Pending;
+        };
+        let put = match self.put_inner(item, Wait::Never) {
+            Ok(()) => Ok(()),
+            Err(PutError::ShutDown(item)) => Err(ShutDown(item)),
+            Err(PutError::Full(item)) => {
+                let st = self.state.lock();
+                wait.count_in();
+                seqcst_pair();
+                match self.put_locked_once(st, item) {
+                    Ok(put) => put,
+                    Err((st, item)) => {
+                        *slot = Some(item);
+                        Self::park(wait, cx, st);
+                        return Poll::Pending;
+                    }
+                }
+            }
+        };
+        wait.count_out();
+        Poll::Ready(put)
+    }
+
+    /// One try to put with the lock held, after counting in; the lock and the item back when
+    /// there is no room.
+    #[allow(clippy::type_complexity)]
+    fn put_locked_once<'s>(
+        &'s self,
+        st: MutexGuard<'s, State<O::Store>>,
+        mut item: T,
+    ) -> Result<Result<(), ShutDown<T>>, (MutexGuard<'s, State<O::Store>>, T)> {
+        if let Some(ring) = &self.ring {
+            // An unbounded queue's overflow holds older items: this one goes after them.
+            if !(self.spills && self.len.load(Ordering::Relaxed) > 0) {
+                match self.push_waking(ring, item, true) {
+                    Ok(()) => return Ok(Ok(())),
+                    Err(Refused::Full(back) | Refused::Pending(back)) if !self.spills => {
+                        return Err((st, back));
+                    }
+                    Err(Refused::Closed(back) | Refused::Full(back) | Refused::Pending(back)) => {
+                        item = back
+                    }
+                }
+            }
+        }
+        if st.shutdown {
+            Ok(Err(ShutDown(item)))
+        } else if st.has_room() {
+            self.enqueue(st, item);
+            Ok(Ok(()))
+        } else {
+            Err((st, item))
+        }
+    }
+
+    fn poll_join(&self, wait: &mut AsyncWait<'_>, cx: &mut Context<'_>) -> Poll<()> {
+        if wait.waiter.is_queued() && wait.waiter.poll_wait(cx, || true).is_pending() {
+            return Poll::Pending;
+        }
+        if self.unfinished_tasks() > 0 {
+            let st = self.state.lock();
+            // Counted in before the last look, so the task_done that reaches zero sees us.
+            wait.count_in();
+            seqcst_pair();
+            if self.unfinished_tasks() > 0 {
+                Self::park(wait, cx, st);
+                return Poll::Pending;
+            }
+        }
+        wait.count_out();
+        Poll::Ready(())
+    }
+}
+
+/// A task's place in one of a queue's waiter lists, and its count in the matching counter
+/// (`getters`, `putters`, `joiners`): counted in from its first look under the lock until the
+/// future completes or is dropped. Dropping it leaves the list first (passing on a wake-up it
+/// was handed and never used), then counts out.
+struct AsyncWait<'a> {
+    waiter: Waiter<'a>,
+    count: &'a AtomicUsize,
+    counted: bool,
+}
+
+impl<'a> AsyncWait<'a> {
+    fn new(list: &'a WaitList, count: &'a AtomicUsize) -> Self {
+        AsyncWait {
+            waiter: Waiter::new(list),
+            count,
+            counted: false,
+        }
+    }
+
+    /// Before the look under the lock that precedes queueing (see the `getters` field).
+    #[inline]
+    fn count_in(&mut self) {
+        if !self.counted {
+            self.count.fetch_add(1, Ordering::SeqCst);
+            self.counted = true;
+        }
+    }
+
+    #[inline]
+    fn count_out(&mut self) {
+        if self.counted {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+            self.counted = false;
+        }
+    }
+}
+
+impl Drop for AsyncWait<'_> {
+    fn drop(&mut self) {
+        self.waiter.cancel();
+        self.count_out();
+    }
+}
+
+/// The future of [`BaseQueue::put_async`]: owns the item until it is queued.
+struct QueuePut<'a, T, O: Order<T>> {
+    queue: &'a BaseQueue<T, O>,
+    item: Option<T>,
+    wait: AsyncWait<'a>,
+}
+
+// The item is never pinned (it is moved into the queue), so the future moves freely.
+impl<T, O: Order<T>> Unpin for QueuePut<'_, T, O> {}
+
+impl<T, O: Order<T>> Future for QueuePut<'_, T, O> {
+    type Output = Result<(), ShutDown<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.queue.poll_put(&mut this.item, &mut this.wait, cx)
+    }
+}
+
+/// The future of [`BaseQueue::get_async`].
+struct QueueGet<'a, T, O: Order<T>> {
+    queue: &'a BaseQueue<T, O>,
+    wait: AsyncWait<'a>,
+}
+
+impl<T, O: Order<T>> Future for QueueGet<'_, T, O> {
+    type Output = Result<T, ShutDown>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.queue.poll_get(&mut this.wait, cx)
+    }
+}
+
+/// The future of `SimpleQueue::get_async`: the queue's get, which never meets a shutdown.
+pub(super) struct SimpleGet<'a, T> {
+    queue: &'a Queue<T>,
+    wait: AsyncWait<'a>,
+}
+
+impl<'a, T> SimpleGet<'a, T> {
+    pub(super) fn new(queue: &'a Queue<T>) -> Self {
+        SimpleGet {
+            queue,
+            wait: AsyncWait::new(&queue.get_waiters, &queue.getters),
+        }
+    }
+}
+
+impl<T> Future for SimpleGet<'_, T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = self.get_mut();
+        loop {
+            match this.queue.poll_get(&mut this.wait, cx) {
+                Poll::Ready(Ok(item)) => return Poll::Ready(item),
+                Poll::Pending => return Poll::Pending,
+                // A SimpleQueue is never shut down: cannot happen; look again.
+                Poll::Ready(Err(_)) => {}
+            }
+        }
+    }
+}
+
+/// The future of [`BaseQueue::join_async`].
+struct QueueJoin<'a, T, O: Order<T>> {
+    queue: &'a BaseQueue<T, O>,
+    wait: AsyncWait<'a>,
+}
+
+impl<T, O: Order<T>> Future for QueueJoin<'_, T, O> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.queue.poll_join(&mut this.wait, cx)
     }
 }
 

@@ -10,8 +10,9 @@
 //! | `q.get()` / `q.get(timeout=t)` / `q.get_nowait()` | [`get`](BaseQueue::get) / [`get_timeout`](BaseQueue::get_timeout) / [`get_nowait`](BaseQueue::get_nowait) |
 //! | `q.qsize()`, `q.empty()`, `q.full()`, `q.maxsize` | [`qsize`](BaseQueue::qsize), [`empty`](BaseQueue::empty), [`full`](BaseQueue::full), [`maxsize`](BaseQueue::maxsize) |
 //! | `q.task_done()`, `q.join()` | [`task_done`](BaseQueue::task_done), [`join`](BaseQueue::join), [`join_timeout`](BaseQueue::join_timeout) |
+//! | asyncio's `await q.put(x)`, `await q.get()`, `await q.join()` | [`put_async`](BaseQueue::put_async), [`get_async`](BaseQueue::get_async), [`join_async`](BaseQueue::join_async) — the same queue, shared with threads |
 //! | `q.shutdown(immediate=False)` (3.13) | [`shutdown`](BaseQueue::shutdown), [`is_shutdown`](BaseQueue::is_shutdown) |
-//! | `queue.SimpleQueue()` | [`SimpleQueue::new()`](SimpleQueue::new) |
+//! | `queue.SimpleQueue()` | [`SimpleQueue::new()`](SimpleQueue::new); [`get_async`](SimpleQueue::get_async) for tasks |
 //! | `queue.Empty`, `queue.Full`, `queue.ShutDown` | [`Empty`](crate::Empty), [`PutError::Full`](crate::PutError), [`ShutDown`](crate::ShutDown) |
 //!
 //! The three queue kinds are one type, [`BaseQueue`], with a different [`Order`]: the

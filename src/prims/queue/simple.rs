@@ -1,9 +1,10 @@
 //! `queue.SimpleQueue`: an unbounded FIFO without task tracking or shutdown.
 
 use super::super::Wait;
-use super::base::Queue;
+use super::base::{Queue, SimpleGet};
 use crate::error::{Empty, GetError};
 use std::fmt;
+use std::future::Future;
 use std::time::Duration;
 
 /// Python's `queue.SimpleQueue`: an unbounded first-in, first-out queue. `put` never blocks
@@ -90,6 +91,43 @@ impl<T> SimpleQueue<T> {
                 return item;
             }
         }
+    }
+
+    /// Takes the next item from an async task: the twin of [`get`](Self::get). While the
+    /// queue is empty the task waits without holding its executor's thread, queued in the same
+    /// list as threads blocked in `get`. Needs no particular runtime. A blocking `get` called
+    /// from async code blocks its thread (it never panics), so use this one there.
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Cancel-safe: an item is taken out of the queue only by the poll that returns it, so
+    /// dropping the future before it completes loses no item; a dropped getter that had been
+    /// woken by a put passes the wake-up on to the next waiting getter. A timeout is the
+    /// runtime's: `tokio::time::timeout(d, q.get_async())`.
+    ///
+    /// # Fairness
+    ///
+    /// Waiting getters, threads and tasks alike, are woken in the order they queued, one per
+    /// item put; a woken getter that finds the item taken again keeps its place at the head.
+    /// Nothing is reserved for it: a get arriving meanwhile may take the item first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use gilfree::SimpleQueue;
+    /// use std::sync::Arc;
+    ///
+    /// let q = Arc::new(SimpleQueue::new());
+    /// let producer = {
+    ///     let q = Arc::clone(&q);
+    ///     std::thread::spawn(move || q.put("hello"))
+    /// };
+    /// assert_eq!(futures::executor::block_on(q.get_async()), "hello");
+    /// producer.join().unwrap();
+    /// ```
+    #[doc(alias = "get")]
+    pub fn get_async(&self) -> impl Future<Output = T> + '_ {
+        SimpleGet::new(&self.inner)
     }
 
     /// Takes the next item, waiting at most `timeout`.
