@@ -391,9 +391,7 @@ impl<T> Future<T> {
     /// assert_eq!(fut.result(), Ok(&42)); // still there for other waiters
     /// ```
     #[doc(alias = "wrap_future")]
-    pub fn result_async(
-        &self,
-    ) -> impl std::future::Future<Output = Result<&T, FutureError>> + '_ {
+    pub fn result_async(&self) -> impl std::future::Future<Output = Result<&T, FutureError>> + '_ {
         ResultAsync {
             fut: self,
             place: Place::new(),
@@ -517,11 +515,10 @@ impl<T> Future<T> {
         if !self.announce_sleeper() {
             return;
         }
-        let _ = self.inner.sleepers.wait_for(
-            || self.done().then_some(()),
-            || !self.done(),
-            deadline,
-        );
+        let _ =
+            self.inner
+                .sleepers
+                .wait_for(|| self.done().then_some(()), || !self.done(), deadline);
     }
 
     /// Tells the completer that someone is about to sleep on `sleepers`; `false` if the future
@@ -737,10 +734,14 @@ impl<T> fmt::Debug for ResultFuture<T> {
 impl<T> fmt::Debug for Future<T> {
     /// Like Python's repr: `Future { state: Finished, outcome: "returned" }`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.inner.state.try_lock().map(|st| st.status);
+        let state = self
+            .inner
+            .state
+            .try_lock()
+            .map(|st| (st.status, st.waiters.len()));
         let mut d = f.debug_struct("Future");
         match state {
-            Some(state) => d.field("state", &state),
+            Some((state, _)) => d.field("state", &state),
             None => d.field("state", &"<busy>"),
         };
         match self.inner.outcome.get() {
@@ -748,6 +749,13 @@ impl<T> fmt::Debug for Future<T> {
             Some(Err(err)) => d.field("outcome", err),
             None => &mut d,
         };
+        // Who waits for it, when anyone does: threads and tasks waiting for this future alone,
+        // and `wait`/`as_completed` calls (blocking or async) watching it among others.
+        let watching = state.map_or(0, |(_, n)| n);
+        let waiting = self.inner.sleepers.len();
+        if waiting > 0 || watching > 0 {
+            d.field("waiting", &waiting).field("watching", &watching);
+        }
         d.finish()
     }
 }

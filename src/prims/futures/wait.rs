@@ -642,7 +642,11 @@ impl<F: Waitable> std::future::Future for WaitAsync<F> {
             }
         }
         this.stop_watching();
-        Poll::Ready(std::mem::take(&mut this.fs).into_iter().partition(|f| f.done()))
+        Poll::Ready(
+            std::mem::take(&mut this.fs)
+                .into_iter()
+                .partition(|f| f.done()),
+        )
     }
 }
 
