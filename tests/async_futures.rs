@@ -73,11 +73,34 @@ fn count(debug: &str, field: &str) -> usize {
     })
 }
 
-/// A one-worker pool whose worker is held until the returned event is set.
-fn held_pool() -> (ThreadPoolExecutor, Arc<Event>, gilfree::Future<()>) {
+/// Holds a pool's worker until set; sets itself when dropped, so that a failing test does not
+/// hang in the pool's `Drop` (which waits for the worker).
+struct Gate(Arc<Event>);
+
+impl Gate {
+    fn set(&self) {
+        self.0.set();
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.0.set();
+    }
+}
+
+/// Fails a tokio test that would otherwise hang.
+async fn within<R>(body: impl std::future::Future<Output = R>) -> R {
+    tokio::time::timeout(DEADLINE, body)
+        .await
+        .expect("the test did not finish in time: a lost wake-up?")
+}
+
+/// A one-worker pool whose worker is held until the returned gate is set (or dropped).
+fn held_pool() -> (ThreadPoolExecutor, Gate, gilfree::Future<()>) {
     let pool = ThreadPoolExecutor::new(1);
-    let gate = Arc::new(Event::new());
-    let g = Arc::clone(&gate);
+    let gate = Gate(Arc::new(Event::new()));
+    let g = Arc::clone(&gate.0);
     let blocker = pool.submit(move || {
         g.wait();
     });
@@ -89,24 +112,27 @@ fn held_pool() -> (ThreadPoolExecutor, Arc<Event>, gilfree::Future<()>) {
 /// thread and gives its value, on tokio's multi-thread runtime.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn afut5_await_submit_on_tokio() {
-    let pool = ThreadPoolExecutor::new(2);
-    let here = thread::current().id();
-    let (value, ran_on) = pool
-        .submit(move || (6 * 7, thread::current().id()))
-        .await
-        .unwrap();
-    assert_eq!(value, 42);
-    assert_ne!(ran_on, here);
-    // Many tasks awaiting many jobs at once.
-    let tasks: Vec<_> = (0..16u64)
-        .map(|n| {
-            let fut = pool.submit(move || n * n);
-            tokio::spawn(async move { fut.await })
-        })
-        .collect();
-    for (n, task) in (0..16u64).zip(tasks) {
-        assert_eq!(task.await.unwrap(), Ok(n * n));
-    }
+    within(async move {
+        let pool = ThreadPoolExecutor::new(2);
+        let here = thread::current().id();
+        let (value, ran_on) = pool
+            .submit(move || (6 * 7, thread::current().id()))
+            .await
+            .unwrap();
+        assert_eq!(value, 42);
+        assert_ne!(ran_on, here);
+        // Many tasks awaiting many jobs at once.
+        let tasks: Vec<_> = (0..16u64)
+            .map(|n| {
+                let fut = pool.submit(move || n * n);
+                tokio::spawn(async move { fut.await })
+            })
+            .collect();
+        for (n, task) in (0..16u64).zip(tasks) {
+            assert_eq!(task.await.unwrap(), Ok(n * n));
+        }
+    })
+    .await
 }
 
 /// AFUT-5: the same on `futures`' executors (block_on and a thread pool), through both the
@@ -198,42 +224,48 @@ fn repolled_with_a_new_waker_the_new_one_is_woken() {
 /// values as the blocking calls give.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn afut9_panics_and_exceptions_come_back_as_the_same_values() {
-    let pool = ThreadPoolExecutor::new(2);
-    let panicked = pool.submit(|| -> u8 { panic!("boom") });
-    let awaited = panicked.result_async().await.unwrap_err();
-    assert_eq!(Some(awaited.clone()), panicked.exception());
-    assert!(
-        matches!(&awaited, FutureError::Panicked { message } if message.contains("boom")),
-        "{awaited:?}"
-    );
-    assert_eq!(panicked.clone().await.unwrap_err(), awaited);
+    within(async move {
+        let pool = ThreadPoolExecutor::new(2);
+        let panicked = pool.submit(|| -> u8 { panic!("boom") });
+        let awaited = panicked.result_async().await.unwrap_err();
+        assert_eq!(Some(awaited.clone()), panicked.exception());
+        assert!(
+            matches!(&awaited, FutureError::Panicked { message } if message.contains("boom")),
+            "{awaited:?}"
+        );
+        assert_eq!(panicked.clone().await.unwrap_err(), awaited);
 
-    let failed = pool.submit_fallible(|| -> Result<u8, gilfree::KeyError<&'static str>> {
-        Err(gilfree::KeyError("missing"))
-    });
-    let awaited = failed.clone().await.unwrap_err();
-    assert_eq!(Some(awaited.clone()), failed.exception());
-    assert!(
-        awaited.downcast_ref::<gilfree::KeyError<&str>>().is_some(),
-        "{awaited:?}"
-    );
+        let failed = pool.submit_fallible(|| -> Result<u8, gilfree::KeyError<&'static str>> {
+            Err(gilfree::KeyError("missing"))
+        });
+        let awaited = failed.clone().await.unwrap_err();
+        assert_eq!(Some(awaited.clone()), failed.exception());
+        assert!(
+            awaited.downcast_ref::<gilfree::KeyError<&str>>().is_some(),
+            "{awaited:?}"
+        );
+    })
+    .await
 }
 
 /// AFUT-8: a future cancelled by `shutdown(cancel_futures = true)` gives `Cancelled` through
 /// await, to a task already waiting and to one that comes later.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn afut8_shutdown_cancel_futures_gives_cancelled_through_await() {
-    let (pool, gate, blocker) = held_pool();
-    let queued = pool.submit(|| 1u8);
-    let early = tokio::spawn(queued.clone().into_future());
-    let q = queued.clone();
-    poll_until("the task to wait", || waiting(&q) == 1);
-    pool.shutdown(false, true);
-    assert_eq!(early.await.unwrap(), Err(FutureError::Cancelled));
-    assert_eq!(queued.result_async().await, Err(FutureError::Cancelled));
-    assert_eq!(queued.await, Err(FutureError::Cancelled));
-    gate.set();
-    assert_eq!(blocker.await, Ok(()));
+    within(async move {
+        let (pool, gate, blocker) = held_pool();
+        let queued = pool.submit(|| 1u8);
+        let early = tokio::spawn(queued.clone().into_future());
+        let q = queued.clone();
+        poll_until("the task to wait", || waiting(&q) == 1);
+        pool.shutdown(false, true);
+        assert_eq!(early.await.unwrap(), Err(FutureError::Cancelled));
+        assert_eq!(queued.result_async().await, Err(FutureError::Cancelled));
+        assert_eq!(queued.await, Err(FutureError::Cancelled));
+        gate.set();
+        assert_eq!(blocker.await, Ok(()));
+    })
+    .await
 }
 
 /// AFUT-6 (decided): dropping an await — here by the runtime's timeout — never cancels the
@@ -241,30 +273,33 @@ async fn afut8_shutdown_cancel_futures_gives_cancelled_through_await() {
 /// way, and only stops a job that has not started.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn afut6_dropping_an_await_never_cancels_and_awaiting_again_gets_the_value() {
-    let (pool, gate, blocker) = held_pool();
-    let queued = pool.submit(|| 9u8);
-    let timed_out = tokio::time::timeout(T, queued.clone().into_future()).await;
-    assert!(timed_out.is_err(), "the job is held behind the blocker");
-    let timed_out = tokio::time::timeout(T, blocker.result_async()).await;
-    assert!(timed_out.is_err());
-    assert_eq!(
-        (waiting(&queued), waiting(&blocker)),
-        (0, 0),
-        "dropped awaits left"
-    );
-    assert!(!queued.cancelled() && !queued.done());
-    assert!(blocker.running());
-    gate.set();
-    assert_eq!(queued.clone().await, Ok(9));
-    assert_eq!(blocker.await, Ok(()));
+    within(async move {
+        let (pool, gate, blocker) = held_pool();
+        let queued = pool.submit(|| 9u8);
+        let timed_out = tokio::time::timeout(T, queued.clone().into_future()).await;
+        assert!(timed_out.is_err(), "the job is held behind the blocker");
+        let timed_out = tokio::time::timeout(T, blocker.result_async()).await;
+        assert!(timed_out.is_err());
+        assert_eq!(
+            (waiting(&queued), waiting(&blocker)),
+            (0, 0),
+            "dropped awaits left"
+        );
+        assert!(!queued.cancelled() && !queued.done());
+        assert!(blocker.running());
+        gate.set();
+        assert_eq!(queued.clone().await, Ok(9));
+        assert_eq!(blocker.await, Ok(()));
 
-    // The explicit form: cancel a queued job, and the await sees it.
-    let (pool2, gate2, _blocker2) = held_pool();
-    let queued = pool2.submit(|| 1u8);
-    assert!(queued.cancel());
-    assert_eq!(queued.await, Err(FutureError::Cancelled));
-    gate2.set();
-    drop(pool);
+        // The explicit form: cancel a queued job, and the await sees it.
+        let (pool2, gate2, _blocker2) = held_pool();
+        let queued = pool2.submit(|| 1u8);
+        assert!(queued.cancel());
+        assert_eq!(queued.await, Err(FutureError::Cancelled));
+        gate2.set();
+        drop(pool);
+    })
+    .await
 }
 
 /// AFUT-15: a task whose await is dropped while the job runs leaves the job running to the
@@ -328,49 +363,55 @@ fn a_dropped_await_after_its_wake_up_loses_nothing() {
 /// are both woken by the completion.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thread_in_result_and_a_task_awaiting_share_one_future() {
-    let (promise, fut) = Promise::new();
-    let thread_side = {
-        let fut = fut.clone();
-        thread::spawn(move || fut.result().copied())
-    };
-    let task_side = tokio::spawn(fut.clone().into_future());
-    let f = fut.clone();
-    poll_until("a thread and a task to wait", || waiting(&f) == 2);
-    promise.set_result(11u32).unwrap();
-    assert_eq!(task_side.await.unwrap(), Ok(11));
-    assert_eq!(join_within(thread_side), Ok(11));
-    assert_eq!(waiting(&fut), 0);
+    within(async move {
+        let (promise, fut) = Promise::new();
+        let thread_side = {
+            let fut = fut.clone();
+            thread::spawn(move || fut.result().copied())
+        };
+        let task_side = tokio::spawn(fut.clone().into_future());
+        let f = fut.clone();
+        poll_until("a thread and a task to wait", || waiting(&f) == 2);
+        promise.set_result(11u32).unwrap();
+        assert_eq!(task_side.await.unwrap(), Ok(11));
+        assert_eq!(join_within(thread_side), Ok(11));
+        assert_eq!(waiting(&fut), 0);
+    })
+    .await
 }
 
 /// `as_completed_stream`: done futures first in input order, then the rest in the order they
 /// finish, each once (duplicates removed), then the end; the runtime is tokio's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn as_completed_stream_yields_in_completion_order_each_once() {
-    let (p0, f0) = Promise::new();
-    let (p1, f1) = Promise::new();
-    let (p2, f2) = Promise::new();
-    let (p3, f3) = Promise::new();
-    p3.set_result(3).unwrap();
-    p1.set_result(1).unwrap();
-    let all = [&f0, &f1, &f2, &f3, &f1].map(|f| f.clone());
-    let mut stream = as_completed_stream(all);
-    assert_eq!(futures::Stream::size_hint(&stream), (2, Some(4)));
-    assert_eq!(stream.next().await.as_ref(), Some(&f1));
-    assert_eq!(stream.next().await.as_ref(), Some(&f3));
-    let order = tokio::spawn(async move {
-        let mut order = Vec::new();
-        let mut stream = stream;
-        while let Some(f) = stream.next().await {
-            order.push(*f.result().unwrap());
-        }
-        order
-    });
-    poll_until("the stream to watch", || watching(&f2) == 1);
-    thread::spawn(move || p2.set_result(2).unwrap());
-    poll_until("f2 to be reported", || watching(&f2) == 0);
-    p0.set_result(0).unwrap();
-    assert_eq!(order.await.unwrap(), [2, 0]);
-    assert_eq!((watching(&f0), watching(&f2)), (0, 0));
+    within(async move {
+        let (p0, f0) = Promise::new();
+        let (p1, f1) = Promise::new();
+        let (p2, f2) = Promise::new();
+        let (p3, f3) = Promise::new();
+        p3.set_result(3).unwrap();
+        p1.set_result(1).unwrap();
+        let all = [&f0, &f1, &f2, &f3, &f1].map(|f| f.clone());
+        let mut stream = as_completed_stream(all);
+        assert_eq!(futures::Stream::size_hint(&stream), (2, Some(4)));
+        assert_eq!(stream.next().await.as_ref(), Some(&f1));
+        assert_eq!(stream.next().await.as_ref(), Some(&f3));
+        let order = tokio::spawn(async move {
+            let mut order = Vec::new();
+            let mut stream = stream;
+            while let Some(f) = stream.next().await {
+                order.push(*f.result().unwrap());
+            }
+            order
+        });
+        poll_until("the stream to watch", || watching(&f2) == 1);
+        thread::spawn(move || p2.set_result(2).unwrap());
+        poll_until("f2 to be reported", || watching(&f2) == 0);
+        p0.set_result(0).unwrap();
+        assert_eq!(order.await.unwrap(), [2, 0]);
+        assert_eq!((watching(&f0), watching(&f2)), (0, 0));
+    })
+    .await
 }
 
 /// `as_completed_stream` on `futures`' executor: every job of a pool comes through, and a
@@ -424,36 +465,40 @@ fn dropped_async_wait_and_as_completed_leave_no_registration() {
 /// order, on tokio.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wait_async_returns_when_return_when_holds() {
-    let pool = ThreadPoolExecutor::new(2);
-    let (_never, stuck) = Promise::<u32>::new();
-    let quick = pool.submit(|| 1u32);
-    let (done, not_done) = wait_async([&stuck, &quick], ReturnWhen::FirstCompleted).await;
-    assert_eq!((done, not_done), (vec![&quick], vec![&stuck]));
+    within(async move {
+        let pool = ThreadPoolExecutor::new(2);
+        let (_never, stuck) = Promise::<u32>::new();
+        let quick = pool.submit(|| 1u32);
+        let (done, not_done) = wait_async([&stuck, &quick], ReturnWhen::FirstCompleted).await;
+        assert_eq!((done, not_done), (vec![&quick], vec![&stuck]));
 
-    let failing = pool.submit(|| -> u32 { panic!("first exception") });
-    let (done, not_done) = wait_async([&stuck, &failing, &quick], ReturnWhen::FirstException).await;
-    assert_eq!((done, not_done), (vec![&failing, &quick], vec![&stuck]));
+        let failing = pool.submit(|| -> u32 { panic!("first exception") });
+        let (done, not_done) =
+            wait_async([&stuck, &failing, &quick], ReturnWhen::FirstException).await;
+        assert_eq!((done, not_done), (vec![&failing, &quick], vec![&stuck]));
 
-    let (p, later) = Promise::new();
-    let all = tokio::spawn({
-        let (quick, later) = (quick.clone(), later.clone());
-        async move { wait_async([quick, later], ReturnWhen::AllCompleted).await }
-    });
-    poll_until("the wait to watch", || watching(&later) == 1);
-    thread::spawn(move || p.set_result(2).unwrap());
-    let (done, not_done) = all.await.unwrap();
-    assert_eq!(
-        (done, not_done),
-        (vec![quick.clone(), later.clone()], vec![])
-    );
-    assert_eq!(watching(&later), 0);
+        let (p, later) = Promise::new();
+        let all = tokio::spawn({
+            let (quick, later) = (quick.clone(), later.clone());
+            async move { wait_async([quick, later], ReturnWhen::AllCompleted).await }
+        });
+        poll_until("the wait to watch", || watching(&later) == 1);
+        thread::spawn(move || p.set_result(2).unwrap());
+        let (done, not_done) = all.await.unwrap();
+        assert_eq!(
+            (done, not_done),
+            (vec![quick.clone(), later.clone()], vec![])
+        );
+        assert_eq!(watching(&later), 0);
 
-    // Nothing to wait for is done at once.
-    let none: [&gilfree::Future<u32>; 0] = [];
-    assert_eq!(
-        wait_async(none, ReturnWhen::FirstCompleted).await,
-        (vec![], vec![])
-    );
+        // Nothing to wait for is done at once.
+        let none: [&gilfree::Future<u32>; 0] = [];
+        assert_eq!(
+            wait_async(none, ReturnWhen::FirstCompleted).await,
+            (vec![], vec![])
+        );
+    })
+    .await
 }
 
 /// `wait_async` on `futures`' executor, mixed with a thread blocked in the blocking `wait` on
