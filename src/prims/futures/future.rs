@@ -658,19 +658,6 @@ impl<T> Drop for ResultAsync<'_, T> {
 /// never cancels the job, which runs on (as asyncio's does once it has started). Keep a clone
 /// to await again or to [`cancel`](Future::cancel) a job that has not started. A timeout is
 /// the runtime's, e.g. `tokio::time::timeout(d, fut)`.
-///
-/// # Examples
-///
-/// ```
-/// use gilfree::{FutureError, ThreadPoolExecutor};
-///
-/// let pool = ThreadPoolExecutor::new(2);
-/// futures::executor::block_on(async {
-///     assert_eq!(pool.submit(|| 6 * 7).await, Ok(42));
-///     let failed = pool.submit(|| -> u8 { panic!("boom") }).await;
-///     assert!(matches!(failed, Err(FutureError::Panicked { .. })));
-/// });
-/// ```
 impl<T: Clone> std::future::IntoFuture for Future<T> {
     type Output = Result<T, FutureError>;
     type IntoFuture = ResultFuture<T>;
@@ -686,6 +673,19 @@ impl<T: Clone> std::future::IntoFuture for Future<T> {
 /// What `fut.await` runs on a [`Future`] (its [`IntoFuture`](std::future::IntoFuture)): waits
 /// as a task until the future is done, then gives its value like
 /// [`into_result`](Future::into_result). Dropping it stops waiting and never cancels the job.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::{FutureError, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(2);
+/// futures::executor::block_on(async {
+///     assert_eq!(pool.submit(|| 6 * 7).await, Ok(42));
+///     let failed = pool.submit(|| -> u8 { panic!("boom") }).await;
+///     assert!(matches!(failed, Err(FutureError::Panicked { .. })));
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct ResultFuture<T> {
     /// `None` once it has returned.
