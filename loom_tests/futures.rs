@@ -227,3 +227,39 @@ fn every_concurrent_shutdown_waits_for_the_workers() {
         );
     });
 }
+
+/// AFUT-10 (no loop hop), §9: a task awaiting a future races `set_result` on another thread.
+/// The completion wakes the task's waker (no lost wake-up: loom reports a deadlock otherwise),
+/// and the task gets the value.
+#[test]
+fn a_task_awaiting_a_future_races_set_result() {
+    use std::future::IntoFuture;
+    check_bounded(3, || {
+        let (promise, fut) = Promise::new();
+        let completer = thread::spawn(move || promise.set_result(7u32).unwrap());
+        assert_eq!(gilfree::__loom::block_on(fut.clone().into_future()), Ok(7));
+        completer.join().unwrap();
+        assert!(!format!("{fut:?}").contains("waiting"), "{fut:?}");
+    });
+}
+
+/// AFUT-6 (decided), AFUT-15: an await is dropped while another thread completes the future,
+/// possibly after the completion woke it. It leaves the future's list (no waiter is left
+/// behind), the completion is not undone, and the next await gets the value.
+#[test]
+fn a_dropped_await_while_completion_happens() {
+    use std::future::{Future as _, IntoFuture};
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+    check_bounded(3, || {
+        let (promise, fut) = Promise::new();
+        let completer = thread::spawn(move || promise.set_result(5u32).unwrap());
+        {
+            let mut wait = pin!(fut.clone().into_future());
+            let _ = wait.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        }
+        assert!(!format!("{fut:?}").contains("waiting"), "{fut:?}");
+        assert_eq!(gilfree::__loom::block_on(fut.clone().into_future()), Ok(5));
+        completer.join().unwrap();
+    });
+}

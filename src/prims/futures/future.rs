@@ -1,13 +1,16 @@
 //! `concurrent.futures.Future`, and the `Promise` that completes it.
 
 use super::super::Wait;
-use super::rt::{Arc, Backoff, Condvar, Mutex, OnceLock};
+use super::super::waiters::{Place, WaitList};
+use super::rt::{Arc, Backoff, Mutex, OnceLock};
 use crate::error::{FutureError, InvalidStateError, RuntimeError};
 use std::any::Any;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// Where a [`Future`] is in its life (Python's `_state`).
@@ -31,40 +34,64 @@ type Callback<T> = Box<dyn FnOnce(&Future<T>) + Send + 'static>;
 /// is refused a wait for itself, as Python refuses a thread that joins itself.
 pub(crate) type WaitCheck = fn(u64) -> Result<(), FutureError>;
 
-/// Told by a future when it is done: `wait` and `as_completed` register one on every future
-/// they watch.
+/// Told by a future when it is done: `wait` and `as_completed` (blocking or async) register
+/// one on every future they watch. One call watches many futures through it, so it collects
+/// the indexes of those done; its one consumer (the thread or the task of that call) sleeps on
+/// its [`WaitList`].
 pub(crate) struct Waiter {
     done: Mutex<Vec<usize>>,
-    wake: Condvar,
+    list: WaitList,
 }
 
 impl Waiter {
     pub(crate) fn new() -> Self {
         Waiter {
             done: Mutex::new(Vec::new()),
-            wake: Condvar::new(),
+            list: WaitList::new(),
         }
     }
 
     fn notify(&self, index: usize) {
+        // The index is in before the list is told: a consumer checking under the list's lock
+        // either sees it or is queued and woken.
         self.done.lock().push(index);
-        self.wake.notify_one();
+        self.list.notify_all();
+    }
+
+    fn take_reported(&self) -> Option<Vec<usize>> {
+        let mut done = self.done.lock();
+        (!done.is_empty()).then(|| std::mem::take(&mut *done))
     }
 
     /// Takes the indexes reported so far, waiting (until `wait` runs out) while there are none.
     pub(crate) fn take(&self, wait: Wait) -> Vec<usize> {
-        let mut done = self.done.lock();
-        while done.is_empty() {
-            let deadline = match wait {
-                Wait::Never => break,
-                Wait::Until(at) => Some(at),
-                Wait::Forever => None,
-            };
-            if self.wake.wait_until(&mut done, deadline) {
-                break;
-            }
-        }
-        std::mem::take(&mut *done)
+        let deadline = match wait {
+            Wait::Never => return self.take_reported().unwrap_or_default(),
+            Wait::Until(at) => Some(at),
+            Wait::Forever => None,
+        };
+        self.list
+            .wait_for(
+                || self.take_reported(),
+                || self.done.lock().is_empty(),
+                deadline,
+            )
+            .unwrap_or_default()
+    }
+
+    /// The task's [`take`](Self::take): `Pending` (queued in `place`) while nothing is reported.
+    pub(crate) fn poll_take(&self, place: &mut Place, cx: &mut Context<'_>) -> Poll<Vec<usize>> {
+        self.list.poll_for(
+            place,
+            cx,
+            || self.take_reported(),
+            || self.done.lock().is_empty(),
+        )
+    }
+
+    /// Leaves the list (a dropped async `wait` or `as_completed` stream).
+    pub(crate) fn cancel(&self, place: &mut Place) {
+        self.list.cancel(place);
     }
 }
 
@@ -84,11 +111,17 @@ struct State<T> {
     cancel_seen: bool,
     callbacks: Vec<Callback<T>>,
     waiters: Vec<(Arc<Waiter>, usize)>,
+    /// Someone has gone to wait on `sleepers` (set before queueing, never cleared): completion
+    /// then wakes the list. Read and written under this lock, with the outcome, so completion
+    /// without waiters takes no other lock.
+    sleeping: bool,
 }
 
 struct Inner<T> {
     state: Mutex<State<T>>,
-    done: Condvar,
+    /// Threads blocked in `result` and friends, and tasks awaiting the future, in one FIFO;
+    /// all woken by completion.
+    sleepers: WaitList,
     /// Set once, under `state`'s lock, just before `status` becomes `Finished` or `Cancelled`;
     /// never changed again, so `result` can hand out `&T` without a lock.
     outcome: OnceLock<Result<T, FutureError>>,
@@ -165,8 +198,9 @@ impl<T> Future<T> {
                     cancel_seen: false,
                     callbacks: Vec::new(),
                     waiters: Vec::new(),
+                    sleeping: false,
                 }),
-                done: Condvar::new(),
+                sleepers: WaitList::new(),
                 outcome: OnceLock::new(),
                 wait_check,
             }),
@@ -328,6 +362,42 @@ impl<T> Future<T> {
         self.result_timeout(timeout).err()
     }
 
+    /// Waits, as a task, until the future is done and returns its value, or why there is none:
+    /// the async [`result`](Self::result), the same values included (a panic is
+    /// `FutureError::Panicked`, a cancelled future `FutureError::Cancelled`). asyncio's
+    /// `await asyncio.wrap_future(f)` without taking the value; awaiting the future itself
+    /// (`fut.await`, see [`ResultFuture`]) takes it.
+    ///
+    /// Completion wakes the task straight from the completing thread (a pool worker, or
+    /// whoever holds the [`Promise`]); a future already done is ready on the first poll.
+    /// Threads blocked in `result` and tasks awaiting this wait side by side, and all are woken
+    /// by completion. It never blocks the thread, so it is not refused where a blocking wait
+    /// would be (a done callback of an OpenCL future waiting for its own executor).
+    ///
+    /// # Cancellation and timeouts
+    ///
+    /// Cancel-safe: dropping the returned future only stops waiting. It never cancels the job,
+    /// which runs on and completes the future for whoever waits next; to cancel a job that has
+    /// not started, call [`cancel`](Self::cancel). A timeout is the runtime's own, e.g.
+    /// `tokio::time::timeout(d, fut.result_async())`, which drops the wait when time is up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = gilfree::ThreadPoolExecutor::new(1);
+    /// let fut = pool.submit(|| 6 * 7);
+    /// let answer = futures::executor::block_on(async { *fut.result_async().await.unwrap() });
+    /// assert_eq!(answer, 42);
+    /// assert_eq!(fut.result(), Ok(&42)); // still there for other waiters
+    /// ```
+    #[doc(alias = "wrap_future")]
+    pub fn result_async(&self) -> impl std::future::Future<Output = Result<&T, FutureError>> + '_ {
+        ResultAsync {
+            fut: self,
+            place: Place::new(),
+        }
+    }
+
     /// Calls `f(&future)` once the future is done: at once, in this thread, if it already is;
     /// otherwise in the thread that finishes it (a pool worker) or cancels it. Callbacks run in the
     /// order they were added; a panicking callback is reported on stderr and the others still run.
@@ -437,17 +507,54 @@ impl<T> Future<T> {
                 return;
             }
         }
-        let mut st = self.inner.state.lock();
-        while matches!(st.status, FutureState::Pending | FutureState::Running) {
-            let deadline = match wait {
-                Wait::Never => return,
-                Wait::Until(at) => Some(at),
-                Wait::Forever => None,
-            };
-            if self.inner.done.wait_until(&mut st, deadline) {
-                return;
-            }
+        let deadline = match wait {
+            Wait::Never => return,
+            Wait::Until(at) => Some(at),
+            Wait::Forever => None,
+        };
+        if !self.announce_sleeper() {
+            return;
         }
+        let _ =
+            self.inner
+                .sleepers
+                .wait_for(|| self.done().then_some(()), || !self.done(), deadline);
+    }
+
+    /// Tells the completer that someone is about to sleep on `sleepers`; `false` if the future
+    /// is done already. Under the state lock, so that completion, which sets the outcome under
+    /// that lock, either sees the flag (and wakes the list after setting the outcome, so a
+    /// sleeper's check under the list's lock cannot miss it) or came first (and the sleeper's
+    /// check sees the outcome).
+    fn announce_sleeper(&self) -> bool {
+        let mut st = self.inner.state.lock();
+        if matches!(st.status, FutureState::Pending | FutureState::Running) {
+            st.sleeping = true;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The task's side of [`wait_done`](Self::wait_done): `Ready` once done, else queued in
+    /// `place` (the caller's `Drop` must [`leave`](Self::leave)). Done on the first poll is
+    /// ready at once.
+    fn poll_done(&self, place: &mut Place, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done() {
+            self.leave(place);
+            return Poll::Ready(());
+        }
+        if !place.is_queued() && !self.announce_sleeper() {
+            return Poll::Ready(());
+        }
+        self.inner
+            .sleepers
+            .poll_for(place, cx, || self.done().then_some(()), || !self.done())
+    }
+
+    /// Takes `place` out of the sleepers' list (a dropped or finished await).
+    fn leave(&self, place: &mut Place) {
+        self.inner.sleepers.cancel(place);
     }
 
     /// Registers `waiter` to be told `index` when the future is done; `false` (and no
@@ -480,8 +587,11 @@ impl<T> Future<T> {
     fn announce(&self, mut st: super::rt::MutexGuard<'_, State<T>>) {
         let callbacks = std::mem::take(&mut st.callbacks);
         let waiters = std::mem::take(&mut st.waiters);
+        let sleeping = st.sleeping;
         drop(st);
-        self.inner.done.notify_all();
+        if sleeping {
+            self.inner.sleepers.notify_all();
+        }
         for (waiter, index) in waiters {
             waiter.notify(index);
         }
@@ -513,13 +623,125 @@ impl<T> Future<T> {
     }
 }
 
+/// The future of [`Future::result_async`]: leaves the list when dropped.
+struct ResultAsync<'a, T> {
+    fut: &'a Future<T>,
+    place: Place,
+}
+
+impl<'a, T> std::future::Future for ResultAsync<'a, T> {
+    type Output = Result<&'a T, FutureError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let fut = this.fut;
+        fut.poll_done(&mut this.place, cx).map(|()| fut.outcome())
+    }
+}
+
+impl<T> Drop for ResultAsync<'_, T> {
+    fn drop(&mut self) {
+        self.fut.leave(&mut self.place);
+    }
+}
+
+/// Awaiting a `Future` waits for it as a task and returns its value, moved out or cloned as
+/// [`into_result`](Future::into_result) does: Python's `await loop.run_in_executor(…)` is
+/// `pool.submit(f).await`.
+///
+/// Completion wakes the task straight from the completing thread; a future already done is
+/// ready on the first poll. Errors are the same values as the blocking calls give.
+///
+/// # Cancellation and timeouts
+///
+/// Dropping the await (a timeout, a `select!` that took another branch) only stops waiting: it
+/// never cancels the job, which runs on (as asyncio's does once it has started). Keep a clone
+/// to await again or to [`cancel`](Future::cancel) a job that has not started. A timeout is
+/// the runtime's, e.g. `tokio::time::timeout(d, fut)`.
+impl<T: Clone> std::future::IntoFuture for Future<T> {
+    type Output = Result<T, FutureError>;
+    type IntoFuture = ResultFuture<T>;
+
+    fn into_future(self) -> ResultFuture<T> {
+        ResultFuture {
+            fut: Some(self),
+            place: Place::new(),
+        }
+    }
+}
+
+/// What `fut.await` runs on a [`Future`] (its [`IntoFuture`](std::future::IntoFuture)): waits
+/// as a task until the future is done, then gives its value like
+/// [`into_result`](Future::into_result). Dropping it stops waiting and never cancels the job.
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::{FutureError, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(2);
+/// futures::executor::block_on(async {
+///     assert_eq!(pool.submit(|| 6 * 7).await, Ok(42));
+///     let failed = pool.submit(|| -> u8 { panic!("boom") }).await;
+///     assert!(matches!(failed, Err(FutureError::Panicked { .. })));
+/// });
+/// ```
+#[must_use = "futures do nothing unless awaited"]
+pub struct ResultFuture<T> {
+    /// `None` once it has returned.
+    fut: Option<Future<T>>,
+    place: Place,
+}
+
+impl<T: Clone> std::future::Future for ResultFuture<T> {
+    type Output = Result<T, FutureError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let Some(fut) = &this.fut else {
+            panic!("`ResultFuture` polled after it returned");
+        };
+        if fut.poll_done(&mut this.place, cx).is_pending() {
+            return Poll::Pending;
+        }
+        let Some(fut) = this.fut.take() else {
+            unreachable!("checked above");
+        };
+        // Out of the list already (`poll_done` leaves it when done), so the handle can go.
+        Poll::Ready(match Arc::try_unwrap(fut.inner) {
+            Ok(inner) => Future::take_outcome(inner),
+            Err(shared) => Future { inner: shared }.outcome().cloned(),
+        })
+    }
+}
+
+impl<T> Drop for ResultFuture<T> {
+    fn drop(&mut self) {
+        if let Some(fut) = &self.fut {
+            fut.leave(&mut self.place);
+        }
+    }
+}
+
+impl<T> fmt::Debug for ResultFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResultFuture")
+            .field("future", &self.fut)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T> fmt::Debug for Future<T> {
     /// Like Python's repr: `Future { state: Finished, outcome: "returned" }`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.inner.state.try_lock().map(|st| st.status);
+        let state = self
+            .inner
+            .state
+            .try_lock()
+            .map(|st| (st.status, st.waiters.len()));
         let mut d = f.debug_struct("Future");
         match state {
-            Some(state) => d.field("state", &state),
+            Some((state, _)) => d.field("state", &state),
             None => d.field("state", &"<busy>"),
         };
         match self.inner.outcome.get() {
@@ -527,6 +749,13 @@ impl<T> fmt::Debug for Future<T> {
             Some(Err(err)) => d.field("outcome", err),
             None => &mut d,
         };
+        // Who waits for it, when anyone does: threads and tasks waiting for this future alone,
+        // and `wait`/`as_completed` calls (blocking or async) watching it among others.
+        let watching = state.map_or(0, |(_, n)| n);
+        let waiting = self.inner.sleepers.len();
+        if waiting > 0 || watching > 0 {
+            d.field("waiting", &waiting).field("watching", &watching);
+        }
         d.finish()
     }
 }

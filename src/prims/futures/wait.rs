@@ -1,11 +1,15 @@
 //! `concurrent.futures.wait` and `as_completed`, over futures of any value type.
 
 use super::super::Wait;
+use super::super::waiters::Place;
 use super::future::{Future, Waiter};
 use super::rt::Arc;
 use crate::error::{FutureError, TimeoutError};
+use futures_core::Stream;
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 mod sealed {
@@ -207,6 +211,19 @@ pub enum ReturnWhen {
     AllCompleted,
 }
 
+impl ReturnWhen {
+    /// Whether a wait for `total` futures, `done` of them done and some `failed`, is over.
+    fn satisfied(self, total: usize, done: usize, failed: bool) -> bool {
+        match self {
+            // Nothing to wait for is done at once, whatever `return_when` says (WAIT-6;
+            // CPython would wait for ever on `wait([], return_when=FIRST_COMPLETED)`).
+            ReturnWhen::FirstCompleted => done > 0 || total == 0,
+            ReturnWhen::FirstException => failed || done == total,
+            ReturnWhen::AllCompleted => done == total,
+        }
+    }
+}
+
 /// Distinct futures, first occurrence kept.
 fn distinct<F: Waitable>(fs: impl IntoIterator<Item = F>) -> Vec<F> {
     let mut seen = HashSet::new();
@@ -248,13 +265,7 @@ pub fn wait<F: Waitable>(
 ) -> (Vec<F>, Vec<F>) {
     let fs = distinct(fs);
     let wait = timeout.map_or(Wait::Forever, Wait::timeout);
-    let satisfied = |done: usize, failed: bool| match return_when {
-        // Nothing to wait for is done at once, whatever `return_when` says (WAIT-6; CPython
-        // would wait for ever on `wait([], return_when=FIRST_COMPLETED)`).
-        ReturnWhen::FirstCompleted => done > 0 || fs.is_empty(),
-        ReturnWhen::FirstException => failed || done == fs.len(),
-        ReturnWhen::AllCompleted => done == fs.len(),
-    };
+    let satisfied = |done: usize, failed: bool| return_when.satisfied(fs.len(), done, failed);
     let mut done = fs.iter().filter(|f| f.done()).count();
     let mut failed = fs.iter().any(|f| f.failed());
     if !satisfied(done, failed) && !matches!(wait, Wait::Never) {
@@ -331,39 +342,71 @@ pub fn as_completed<F: Waitable>(
     fs: impl IntoIterator<Item = F>,
     timeout: Option<Duration>,
 ) -> AsCompleted<F> {
-    let fs = distinct(fs);
-    let total = fs.len();
-    let link = Link(Arc::new(Waiter::new()));
-    let mut ready = VecDeque::new();
-    let mut pending: Vec<Option<F>> = Vec::with_capacity(total);
-    for (i, f) in fs.into_iter().enumerate() {
-        if f.register(&link, i) {
-            pending.push(Some(f));
-        } else {
-            ready.push_back(f);
-            pending.push(None);
-        }
-    }
     AsCompleted {
+        watched: Watched::new(fs),
         wait: timeout.map_or(Wait::Forever, Wait::timeout),
-        total,
-        unfinished: pending.iter().filter(|f| f.is_some()).count(),
-        ready,
-        pending,
-        link,
         timed_out: false,
     }
 }
 
-/// The iterator [`as_completed`] returns.
-pub struct AsCompleted<F: Waitable> {
-    wait: Wait,
+/// The futures an `as_completed` watches: those done (to yield) and those not yet (registered
+/// with the link, which reports their indexes as they finish).
+struct Watched<F: Waitable> {
     total: usize,
     unfinished: usize,
     ready: VecDeque<F>,
     /// Indexed as reported by the waiter; `None` once moved to `ready`.
     pending: Vec<Option<F>>,
     link: Link,
+}
+
+impl<F: Waitable> Watched<F> {
+    fn new(fs: impl IntoIterator<Item = F>) -> Self {
+        let fs = distinct(fs);
+        let total = fs.len();
+        let link = Link(Arc::new(Waiter::new()));
+        let mut ready = VecDeque::new();
+        let mut pending: Vec<Option<F>> = Vec::with_capacity(total);
+        for (i, f) in fs.into_iter().enumerate() {
+            if f.register(&link, i) {
+                pending.push(Some(f));
+            } else {
+                ready.push_back(f);
+                pending.push(None);
+            }
+        }
+        Watched {
+            total,
+            unfinished: pending.iter().filter(|f| f.is_some()).count(),
+            ready,
+            pending,
+            link,
+        }
+    }
+
+    /// Moves the reported futures to `ready`, in the order they were reported.
+    fn report(&mut self, reported: Vec<usize>) {
+        for i in reported {
+            if let Some(f) = self.pending[i].take() {
+                self.unfinished -= 1;
+                self.ready.push_back(f);
+            }
+        }
+    }
+}
+
+impl<F: Waitable> Drop for Watched<F> {
+    fn drop(&mut self) {
+        for f in self.pending.iter().flatten() {
+            f.unregister(&self.link);
+        }
+    }
+}
+
+/// The iterator [`as_completed`] returns.
+pub struct AsCompleted<F: Waitable> {
+    watched: Watched<F>,
+    wait: Wait,
     timed_out: bool,
 }
 
@@ -372,36 +415,24 @@ impl<F: Waitable> Iterator for AsCompleted<F> {
 
     #[track_caller]
     fn next(&mut self) -> Option<Self::Item> {
+        let w = &mut self.watched;
         loop {
-            if let Some(f) = self.ready.pop_front() {
+            if let Some(f) = w.ready.pop_front() {
                 return Some(Ok(f));
             }
-            if self.unfinished == 0 || self.timed_out {
+            if w.unfinished == 0 || self.timed_out {
                 return None;
             }
-            refuse_waiting_for_self(self.pending.iter().flatten(), self.wait);
-            let reported = self.link.0.take(self.wait);
+            refuse_waiting_for_self(w.pending.iter().flatten(), self.wait);
+            let reported = w.link.0.take(self.wait);
             if reported.is_empty() {
                 self.timed_out = true;
                 return Some(Err(TimeoutError::new(format!(
                     "{} (of {}) futures unfinished",
-                    self.unfinished, self.total
+                    w.unfinished, w.total
                 ))));
             }
-            for i in reported {
-                if let Some(f) = self.pending[i].take() {
-                    self.unfinished -= 1;
-                    self.ready.push_back(f);
-                }
-            }
-        }
-    }
-}
-
-impl<F: Waitable> Drop for AsCompleted<F> {
-    fn drop(&mut self) {
-        for f in self.pending.iter().flatten() {
-            f.unregister(&self.link);
+            w.report(reported);
         }
     }
 }
@@ -409,9 +440,218 @@ impl<F: Waitable> Drop for AsCompleted<F> {
 impl<F: Waitable> fmt::Debug for AsCompleted<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsCompleted")
-            .field("total", &self.total)
-            .field("unfinished", &self.unfinished)
-            .field("ready", &self.ready.len())
+            .field("total", &self.watched.total)
+            .field("unfinished", &self.watched.unfinished)
+            .field("ready", &self.watched.ready.len())
             .finish()
+    }
+}
+
+/// The async [`as_completed`]: a [`Stream`] that yields each distinct future of `fs` once as
+/// it is done — those already done first, in input order, then the rest in the order they
+/// finish — and ends when all have been yielded. Cancelled futures count as done. asyncio's
+/// `for f in asyncio.as_completed(fs)`, yielding the futures themselves.
+///
+/// Completion wakes the task straight from the completing thread. A yielded future is no
+/// longer held.
+///
+/// # Cancellation and timeouts
+///
+/// There is no timeout parameter: the runtime's timeout around each `next()` (e.g.
+/// `tokio::time::timeout(d, stream.next())`) gives up on one step, and the stream can be
+/// polled again afterwards or dropped. Dropping the stream stops watching: it unregisters from
+/// every future not yet yielded, and cancels none of them.
+///
+/// # Examples
+///
+/// ```
+/// use futures::StreamExt;
+/// use gilfree::futures::as_completed_stream;
+/// use gilfree::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new(4);
+/// let futs: Vec<_> = (1..=4).map(|n| pool.submit(move || n * n)).collect();
+/// let total = futures::executor::block_on(async {
+///     let mut total = 0;
+///     let mut done = as_completed_stream(futs);
+///     while let Some(fut) = done.next().await {
+///         total += fut.result().unwrap(); // done: no wait
+///     }
+///     total
+/// });
+/// assert_eq!(total, 30);
+/// ```
+#[doc(alias = "as_completed")]
+pub fn as_completed_stream<F: Waitable>(
+    fs: impl IntoIterator<Item = F>,
+) -> impl Stream<Item = F> + Unpin {
+    AsCompletedStream {
+        watched: Watched::new(fs),
+        place: Place::new(),
+    }
+}
+
+/// The stream of [`as_completed_stream`]: leaves its waiter's list when dropped, then (through
+/// `Watched`) unregisters from the futures.
+struct AsCompletedStream<F: Waitable> {
+    watched: Watched<F>,
+    place: Place,
+}
+
+// Nothing is pinned: the futures are only moved in and out of the queues.
+impl<F: Waitable> Unpin for AsCompletedStream<F> {}
+
+impl<F: Waitable> Stream for AsCompletedStream<F> {
+    type Item = F;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F>> {
+        let this = self.get_mut();
+        let w = &mut this.watched;
+        loop {
+            if let Some(f) = w.ready.pop_front() {
+                return Poll::Ready(Some(f));
+            }
+            if w.unfinished == 0 {
+                return Poll::Ready(None);
+            }
+            match w.link.0.poll_take(&mut this.place, cx) {
+                Poll::Ready(reported) => w.report(reported),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let w = &self.watched;
+        (w.ready.len(), Some(w.ready.len() + w.unfinished))
+    }
+}
+
+impl<F: Waitable> Drop for AsCompletedStream<F> {
+    fn drop(&mut self) {
+        self.watched.link.0.cancel(&mut self.place);
+    }
+}
+
+/// The async [`wait`](fn@wait): waits as a task until `return_when` holds, then returns
+/// `(done, not_done)`, each in input order, duplicates removed. asyncio's
+/// `asyncio.wait(fs, return_when=…)`.
+///
+/// Completion wakes the task straight from the completing thread; when `return_when` already
+/// holds, the first poll is ready.
+///
+/// # Cancellation and timeouts
+///
+/// There is no timeout parameter: the runtime's timeout (e.g.
+/// `tokio::time::timeout(d, wait_async(fs, ReturnWhen::AllCompleted))`) drops the wait when
+/// time is up. Dropping it unregisters from every future it watches and cancels none of them;
+/// the futures it was given are dropped with it (pass references or clones to keep them).
+///
+/// # Examples
+///
+/// ```
+/// use gilfree::futures::{wait_async, ReturnWhen};
+/// use gilfree::{Promise, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::new(2);
+/// let quick = pool.submit(|| 1);
+/// let (_never, stuck) = Promise::new();
+/// let (done, not_done) =
+///     futures::executor::block_on(wait_async([&quick, &stuck], ReturnWhen::FirstCompleted));
+/// assert_eq!(done, [&quick]);
+/// assert_eq!(not_done, [&stuck]);
+/// ```
+#[doc(alias = "wait")]
+pub fn wait_async<F: Waitable>(
+    fs: impl IntoIterator<Item = F>,
+    return_when: ReturnWhen,
+) -> impl std::future::Future<Output = (Vec<F>, Vec<F>)> + Unpin {
+    WaitAsync {
+        fs: distinct(fs),
+        return_when,
+        link: None,
+        done: 0,
+        failed: false,
+        place: Place::new(),
+    }
+}
+
+/// The future of [`wait_async`]: registers with the futures on its first pending poll, and
+/// unregisters (and leaves its waiter's list) when it returns or is dropped.
+struct WaitAsync<F: Waitable> {
+    fs: Vec<F>,
+    return_when: ReturnWhen,
+    /// Registered with every future of `fs` not done when it registered; `None` before.
+    link: Option<Link>,
+    done: usize,
+    failed: bool,
+    place: Place,
+}
+
+// Nothing is pinned: the futures are only moved out at the end.
+impl<F: Waitable> Unpin for WaitAsync<F> {}
+
+impl<F: Waitable> WaitAsync<F> {
+    fn satisfied(&self) -> bool {
+        self.return_when
+            .satisfied(self.fs.len(), self.done, self.failed)
+    }
+
+    fn stop_watching(&mut self) {
+        if let Some(link) = self.link.take() {
+            link.0.cancel(&mut self.place);
+            for f in &self.fs {
+                f.unregister(&link);
+            }
+        }
+    }
+}
+
+impl<F: Waitable> std::future::Future for WaitAsync<F> {
+    type Output = (Vec<F>, Vec<F>);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.link.is_none() {
+            this.done = this.fs.iter().filter(|f| f.done()).count();
+            this.failed = this.fs.iter().any(|f| f.failed());
+            if !this.satisfied() {
+                // Count again while registering: registering reports those done meanwhile.
+                let link = Link(Arc::new(Waiter::new()));
+                this.done = 0;
+                this.failed = false;
+                for (i, f) in this.fs.iter().enumerate() {
+                    if !f.register(&link, i) {
+                        this.done += 1;
+                        this.failed |= f.failed();
+                    }
+                }
+                this.link = Some(link);
+            }
+        }
+        while !this.satisfied() {
+            let Some(link) = &this.link else {
+                unreachable!("registered above while unsatisfied");
+            };
+            match link.0.poll_take(&mut this.place, cx) {
+                Poll::Ready(reported) => {
+                    this.done += reported.len();
+                    this.failed |= reported.iter().any(|&i| this.fs[i].failed());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        this.stop_watching();
+        Poll::Ready(
+            std::mem::take(&mut this.fs)
+                .into_iter()
+                .partition(|f| f.done()),
+        )
+    }
+}
+
+impl<F: Waitable> Drop for WaitAsync<F> {
+    fn drop(&mut self) {
+        self.stop_watching();
     }
 }
