@@ -310,6 +310,29 @@ NO_WAITERS = [
 ]
 
 
+# Async twins (benches/asyncio.rs): issue 16's targets, time ratios in one run. tokio's mpsc has
+# one receiver, so it appears in the SPSC group only.
+AQS, AQM = "async_queue_spsc_bounded1024", "async_queue_mpmc_bounded1024"
+RATIOS += [
+    ("async Queue(1024) / async-channel bounded (SPSC)",
+     f"{AQS}/gilfree_Queue", f"{AQS}/async_channel_bounded", 1.0),
+    ("async Queue(1024) / tokio mpsc (SPSC)", f"{AQS}/gilfree_Queue", f"{AQS}/tokio_mpsc", None),
+    ("async Queue(1024) / flume bounded, async (SPSC)",
+     f"{AQS}/gilfree_Queue", f"{AQS}/flume_bounded_async", None),
+    ("async Queue(1024) / async-channel bounded (MPMC 2x2)",
+     f"{AQM}/gilfree_Queue", f"{AQM}/async_channel_bounded", 1.0),
+    ("async Queue(1024) / flume bounded, async (MPMC 2x2)",
+     f"{AQM}/gilfree_Queue", f"{AQM}/flume_bounded_async", None),
+    ("Lock::acquire_async / tokio Mutex (uncontended)",
+     "async_lock_uncontended/gilfree_Lock", "async_lock_uncontended/tokio_Mutex", 1.0),
+    ("Lock::acquire_async / async-lock Mutex (uncontended)",
+     "async_lock_uncontended/gilfree_Lock", "async_lock_uncontended/async_lock_Mutex", None),
+    ("await pool.submit / tokio spawn_blocking (round trip)",
+     "async_pool_round_trip/gilfree_ThreadPoolExecutor",
+     "async_pool_round_trip/tokio_spawn_blocking", 1.0),
+]
+
+
 def verdict(value, limit, strict=False, aim=None):
     if value is None:
         return "missing"
@@ -377,6 +400,13 @@ ISSUE_TARGETS = [
      1.0),
     ("barrier", "Barrier >= std Barrier's throughput",
      r"barrier/rounds/\d+threads", "gilfree_Barrier", "std_Barrier", 1.0),
+    ("async_queue", "async Queue <= 1.0 x async-channel, SPSC and MPMC",
+     r"async_queue_spsc_bounded1024|async_queue_mpmc_bounded1024",
+     "gilfree_Queue", "async_channel_bounded", 1.0),
+    ("async_lock", "Lock::acquire_async <= 1.0 x tokio's Mutex, uncontended",
+     r"async_lock_uncontended", "gilfree_Lock", "tokio_Mutex", 1.0),
+    ("async_pool", "awaiting a pool result <= 1.0 x tokio's spawn_blocking",
+     r"async_pool_round_trip", "gilfree_ThreadPoolExecutor", "tokio_spawn_blocking", 1.0),
 ]
 ISSUE_NO_SYSCALL = "no syscall when nobody waits"
 ISSUE_CPYTHON_SPEEDUP = 10.0  # ">= 10x CPython on every workload"

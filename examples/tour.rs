@@ -9,7 +9,8 @@
 //! It starts with `Thread` and `Timer` (the book's first chapters), goes through the
 //! synchronisation primitives and the data structures threads communicate through (`Set`, the
 //! queues, `Deque`), and ends with the book's "Executors and Pools": `ThreadPoolExecutor` and
-//! its `Future`s (`examples/executor_patterns.rs` shows every part of it). The later sections
+//! its `Future`s (`examples/executor_patterns.rs` shows every part of it), then the book's
+//! "Event-Driven Programming": the same objects awaited from async tasks. The later sections
 //! use `std::thread::scope` where "start them all, then join them all" reads best. The last one
 //! is the book's last chapter, the GPU: with the `opencl` feature it runs one small kernel
 //! through `gilfree::opencl`; without it, it says how to turn the feature on.
@@ -57,6 +58,8 @@ fn main() {
             "ThreadPoolExecutor, Future — concurrent.futures",
             thread_pool_executor,
         ),
+        // The book's "Event-Driven Programming": the same objects, awaited from async tasks.
+        ("async twins — asyncio, on the same objects", async_twins),
         // The book's "Using the GPU".
         ("GPU offload (feature `opencl`) — PyOpenCL", gpu_offload),
     ];
@@ -659,6 +662,83 @@ fn thread_pool_executor() {
     assert_eq!(busy.result(), Ok(&true));
     assert_eq!(busy.state(), FutureState::Finished);
     drop(single); // the end of its `with` block: waits for the worker, never runs the cancelled task
+}
+
+/// The book's "Event-Driven Programming" without asyncio's separate world: every wait above has
+/// an `…_async` twin on the same object, so a thread and a task share one Lock, one Event, one
+/// Queue. The tasks here run on `futures::executor::block_on`; `examples/event_driven.rs` does
+/// the same on tokio, with a loopback server.
+fn async_twins() {
+    use futures::executor::block_on;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+
+    // One Lock: a thread uses acquire(), a task awaits acquire_async(); no update is lost.
+    let counter = Lock::with_value(0u32);
+    thread::scope(|s| {
+        s.spawn(|| (0..1000).for_each(|_| *counter.acquire() += 1));
+        block_on(async {
+            for _ in 0..1000 {
+                *counter.acquire_async().await += 1; // async with lock: counter += 1
+            }
+        });
+    });
+    assert_eq!(*counter.acquire(), 2000);
+    println!("a thread (acquire) and a task (acquire_async), 1000 increments each -> {counter:?}");
+
+    // One Event: set by a thread, awaited by a task.
+    let ready = Event::new();
+    thread::scope(|s| {
+        s.spawn(|| ready.set());
+        block_on(ready.wait_async()); // await event.wait()
+    });
+    println!("a task awaited an Event that a thread set -> {ready:?}");
+
+    // One bounded Queue: a producer thread blocks in put() while a task awaits get_async().
+    let queue = Queue::new(2);
+    let total = thread::scope(|s| {
+        s.spawn(|| {
+            for item in 1..=100u32 {
+                queue.put(item).unwrap();
+            }
+            queue.shutdown(false); // the task's get_async then returns ShutDown
+        });
+        block_on(async {
+            let mut total = 0;
+            while let Ok(item) = queue.get_async().await {
+                total += item;
+            }
+            total
+        })
+    });
+    assert_eq!(total, 5050);
+    println!("thread put 1..=100 into Queue(2), a task summed them with get_async -> {total}");
+
+    // Cancel-safe: a get_async dropped while it waits (what a runtime's timeout does) takes
+    // nothing with it; the item put afterwards is still there.
+    let queue = Queue::new(0);
+    {
+        let mut get = pin!(queue.get_async());
+        let pending = get.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert!(pending.is_pending());
+        println!("a get_async polled once on an empty queue is waiting: {queue:?}");
+    } // dropped here, as tokio::time::timeout would drop it
+    queue.put("kept").unwrap();
+    assert_eq!(queue.get_nowait(), Ok("kept"));
+    println!("dropped while waiting, then put(\"kept\"): get_nowait() -> \"kept\" (nothing lost)");
+
+    // A pool's Future is awaitable: Python's `await loop.run_in_executor(pool, f)`.
+    let pool = ThreadPoolExecutor::new(2);
+    let squares: Vec<u64> = block_on(async {
+        let mut out = Vec::new();
+        for n in 1..=4u64 {
+            out.push(pool.submit(move || n * n).await.unwrap());
+        }
+        out
+    });
+    assert_eq!(squares, [1, 4, 9, 16]);
+    println!("pool.submit(f).await for n in 1..=4 -> {squares:?}");
 }
 
 /// PyOpenCL's `ElementwiseKernel` on an `OpenClExecutor`, whose futures are the pool's `Future`.

@@ -59,6 +59,66 @@
 //! assert_eq!(*tickets.acquire(), 92);
 //! ```
 //!
+//! # Threads and async tasks: one set of primitives
+//!
+//! Python has two sets of primitives that do not mix: `threading`'s for threads and
+//! `asyncio`'s for tasks, with glue between them (`run_in_executor`, `wrap_future`, the `janus`
+//! package). In gilfree every wait has an async twin **on the same object**, so one `Queue` is
+//! served to a thread blocked in [`get`](Queue::get) and a task awaiting
+//! [`get_async`](Queue::get_async) at the same time:
+//!
+//! | asyncio | gilfree |
+//! |---|---|
+//! | `async with lock:` | `let _guard = lock.`[`acquire_async`](Lock::acquire_async)`().await;` |
+//! | `async with sem:` | `let _permit = sem.`[`acquire_async`](Semaphore::acquire_async)`().await;` |
+//! | `await event.wait()` | `event.`[`wait_async`](Event::wait_async)`().await` |
+//! | `async with cond: await cond.wait()` | `guard.`[`wait_async`](ConditionGuard::wait_async)`().await` |
+//! | `await barrier.wait()` | `barrier.`[`wait_async`](Barrier::wait_async)`().await` |
+//! | `await q.put(x)`, `await q.get()`, `await q.join()` | [`put_async`](Queue::put_async), [`get_async`](Queue::get_async), [`join_async`](Queue::join_async) |
+//! | `await loop.run_in_executor(pool, f)` | `pool.`[`submit`](ThreadPoolExecutor::submit)`(f).await` |
+//! | `asyncio.as_completed(fs)`, `asyncio.wait(fs)` | [`futures::as_completed_stream`], [`futures::wait_async`] |
+//!
+//! * **Any runtime.** The twins use only `std::task`: tokio, smol, `futures::executor` or a
+//!   hand-written executor drive them, and one primitive may serve several at once.
+//! * **Cancel-safe; timeouts are the runtime's.** Like asyncio's, the twins take no timeout:
+//!   wrap them in your runtime's (`tokio::time::timeout(d, q.get_async())`), which drops the
+//!   future when time is up. Dropping a pending future loses nothing: a lock or permit it did
+//!   not get stays free, an item stays queued, and a wake-up it was handed passes to the next
+//!   waiter.
+//! * **One queue of waiters.** Threads and tasks wait in one FIFO per primitive and are woken
+//!   oldest first, whatever their kind.
+//! * **Blocking calls inside async code block; they never panic.** Calling `get()` from a task
+//!   blocks that executor thread until an item comes, as a `threading` call inside asyncio
+//!   does. It is allowed (nothing panics, unlike some runtimes' blocking helpers) but it holds
+//!   a runtime thread: use the `…_async` twin in async code.
+//! * [`RLock`] has no async twin: a task moves between threads, so a lock owned by a thread
+//!   means nothing to it (asyncio has no RLock either).
+//!
+//! ```
+//! use gilfree::{Queue, ShutDown};
+//! use std::sync::Arc;
+//!
+//! let queue = Arc::new(Queue::new(4)); // bounded: the thread blocks while it is full
+//! let producer = {
+//!     let queue = Arc::clone(&queue);
+//!     std::thread::spawn(move || {
+//!         for item in 1..=100 {
+//!             queue.put(item).unwrap(); // a plain thread, blocking
+//!         }
+//!         queue.shutdown(false);
+//!     })
+//! };
+//! let total = futures::executor::block_on(async {
+//!     let mut total = 0;
+//!     while let Ok(item) = queue.get_async().await { // a task, awaiting
+//!         total += item;
+//!     }
+//!     total
+//! });
+//! producer.join().unwrap();
+//! assert_eq!(total, 5050);
+//! ```
+//!
 //! Behaviour follows CPython 3.13; where gilfree differs, the type's docs say so under
 //! *Differences from Python*. Each behaviour these docs describe is checked by a test in the
 //! repository's `tests/` directory.
@@ -99,7 +159,7 @@ pub use native::queue;
 pub use native::queue::{LifoQueue, PriorityQueue, Queue, SimpleQueue};
 pub use native::threading;
 pub use native::threading::{
-    Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, ConditionLock, Event,
-    JoinAtExit, Lock, LockGuard, RLock, RLockGuard, Semaphore, SemaphoreGuard, Thread,
-    ThreadBuilder, ThreadHandle, Timer,
+    AsyncConditionLock, Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard,
+    ConditionLock, Event, JoinAtExit, Lock, LockGuard, RLock, RLockGuard, Semaphore,
+    SemaphoreGuard, Thread, ThreadBuilder, ThreadHandle, Timer,
 };

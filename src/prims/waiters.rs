@@ -269,7 +269,9 @@ impl WaitList {
     ///
     /// `blocked` runs under the list's lock, before queueing: `false` returns
     /// [`Woke::NotBlocked`] at once. A notifier that changes the state `blocked` reads before
-    /// notifying cannot miss this waiter.
+    /// notifying cannot miss this waiter. `blocked` may release a lock the caller holds (a
+    /// queue's core, a condition's lock: the waiter then queues atomically with the release),
+    /// but must never acquire one: the list's lock is the innermost.
     ///
     /// On [`Woke::TimedOut`] the waiter has left the list without having been woken; if a
     /// wake-up raced with the deadline, the result is [`Woke::Notified`] and the caller uses it.

@@ -61,7 +61,7 @@ mod thread;
 mod timer;
 
 pub use barrier::{Barrier, BarrierBuilder};
-pub use condition::{Condition, ConditionGuard, ConditionLock};
+pub use condition::{AsyncConditionLock, Condition, ConditionGuard, ConditionLock};
 pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use rlock::{RLock, RLockGuard};
