@@ -500,3 +500,74 @@ fn joiners_of_both_kinds_are_woken_by_the_end() {
         assert_eq!(err.message(), "cannot join current thread");
     });
 }
+
+/// An executor whose `wake` polls the task at once, on the waking thread (legal, if unusual).
+struct InlineTask {
+    future: Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send>>>>,
+    again: AtomicBool,
+    done: AtomicBool,
+}
+
+impl InlineTask {
+    fn spawn(future: impl Future<Output = ()> + Send + 'static) -> Arc<Self> {
+        let task = Arc::new(InlineTask {
+            future: Mutex::new(Some(Box::pin(future))),
+            again: AtomicBool::new(false),
+            done: AtomicBool::new(false),
+        });
+        task.run();
+        task
+    }
+
+    fn run(self: &Arc<Self>) {
+        self.again.store(true, Ordering::SeqCst);
+        while self.again.load(Ordering::SeqCst) {
+            // A wake from inside the poll: the poller loops instead.
+            let Ok(mut slot) = self.future.try_lock() else {
+                return;
+            };
+            self.again.store(false, Ordering::SeqCst);
+            if let Some(future) = slot.as_mut() {
+                let waker = Waker::from(Arc::clone(self));
+                if future.as_mut().poll(&mut Context::from_waker(&waker)).is_ready() {
+                    *slot = None;
+                    self.done.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+}
+
+impl Wake for InlineTask {
+    fn wake(self: Arc<Self>) {
+        self.run();
+    }
+}
+
+/// A condition's wait releases its lock after leaving the waiter list's internal lock: the
+/// release wakes the lock's waiters, and a waker may run the woken task on the spot (here, a
+/// task that re-acquires the lock, finds its predicate false and waits on the same condition
+/// again). Before, the release ran under the list's lock and the inline poll deadlocked on it.
+#[test]
+fn a_wake_that_polls_the_task_inline_does_not_deadlock_a_condition_wait() {
+    with_watchdog(|| {
+        let cond = Arc::new(Condition::with_value(0u32));
+        let task = {
+            let cond = Arc::clone(&cond);
+            InlineTask::spawn(async move {
+                let guard = cond.acquire_async().await;
+                drop(guard.wait_for_async(|v| *v >= 2).await);
+            })
+        };
+        assert!(!task.done.load(Ordering::SeqCst), "the task waits for 2");
+        let mut guard = cond.acquire();
+        *guard = 1;
+        guard.notify_one(); // the task wakes and queues for the lock (held here)
+        // Releases the lock: the task runs inline, re-acquires, sees 1 and waits again.
+        assert!(!guard.wait_timeout(std::time::Duration::from_millis(20)));
+        *guard = 2;
+        guard.notify_all();
+        drop(guard); // the task re-acquires inline, sees 2 and finishes
+        assert!(task.done.load(Ordering::SeqCst));
+    });
+}

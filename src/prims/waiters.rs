@@ -304,6 +304,17 @@ impl WaitList {
             return Woke::NotBlocked;
         }
         self.enqueue(&mut queue, place, Signal::Thread(Arc::clone(sleep)));
+        self.sleep_queued(queue, place, sleep, deadline)
+    }
+
+    /// Sleeps until this queued waiter's entry is gone (woken) or `deadline` passes.
+    fn sleep_queued(
+        &self,
+        mut queue: MutexGuard<'_, Queue>,
+        place: &mut Place,
+        sleep: &Condvar,
+        deadline: Option<rt::Instant>,
+    ) -> Woke {
         // Woken means taken out of the list by a notifier; anything else is spurious (a late
         // signal meant for an earlier wait of this place).
         while queue.find(place.key).is_ok() {
@@ -317,6 +328,45 @@ impl WaitList {
         }
         place.queued = false;
         Woke::Notified
+    }
+
+    /// [`wait`](Self::wait) for a waiter that must give up a lock of the caller's once it is
+    /// sure to be queued (a condition's wait): queues, then runs `release` outside the list's
+    /// lock, then sleeps. Correct because a notifier has to hold that lock to notify, so it
+    /// comes after `release` and finds the waiter queued; and `release` may wake waiters of
+    /// other lists (the lock's own), whose wakers must not run under this list's lock.
+    pub(crate) fn wait_releasing(
+        &self,
+        place: &mut Place,
+        release: impl FnOnce(),
+        deadline: Option<rt::Instant>,
+    ) -> Woke {
+        let sleep = place
+            .sleep
+            .take()
+            .unwrap_or_else(|| Arc::new(Condvar::new()));
+        let mut queue = self.queue.lock();
+        self.enqueue(&mut queue, place, Signal::Thread(Arc::clone(&sleep)));
+        drop(queue);
+        release();
+        let woke = self.sleep_queued(self.queue.lock(), place, &sleep, deadline);
+        place.sleep = Some(sleep);
+        woke
+    }
+
+    /// The task's side of [`wait_releasing`](Self::wait_releasing): queues the task's waker,
+    /// then runs `release` outside the list's lock. Always `Pending`; poll again with
+    /// [`poll_wait`](Self::poll_wait).
+    pub(crate) fn poll_wait_releasing(
+        &self,
+        place: &mut Place,
+        cx: &mut Context<'_>,
+        release: impl FnOnce(),
+    ) {
+        let mut queue = self.queue.lock();
+        self.enqueue(&mut queue, place, Signal::Task(cx.waker().clone()));
+        drop(queue);
+        release();
     }
 
     /// The task's side of [`wait`](WaitList::wait): queues the task's waker (or, if it is
@@ -462,6 +512,12 @@ impl<'a> Waiter<'a> {
         blocked: impl FnOnce() -> bool,
     ) -> Poll<Woke> {
         self.list.poll_wait(&mut self.place, cx, blocked)
+    }
+
+    /// See [`WaitList::poll_wait_releasing`].
+    #[inline]
+    pub(crate) fn poll_wait_releasing(&mut self, cx: &mut Context<'_>, release: impl FnOnce()) {
+        self.list.poll_wait_releasing(&mut self.place, cx, release)
     }
 
     /// Whether this waiter is (or, until it looks, was) queued.

@@ -660,14 +660,13 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
         };
         cond.waiters.enter();
         let mut saved = 0;
-        // The lock is released under the list's lock, once this thread is sure to queue: a
-        // notifier needs the lock, then the list's lock, so it finds this thread queued.
-        let woke = cond.waiters.list.wait(
+        // The lock is released once this thread is queued: a notifier needs the lock, then
+        // the list's lock, so it finds this thread queued. The release runs outside the list's
+        // lock, since it may wake the lock's waiters (tasks among them, whose wakers must not
+        // run under it).
+        let woke = cond.waiters.list.wait_releasing(
             &mut Place::new(),
-            || {
-                saved = cond.lock.cond_unlock_all();
-                true
-            },
+            || saved = cond.lock.cond_unlock_all(),
             deadline,
         );
         cond.waiters.leave();
@@ -679,12 +678,6 @@ impl<'a, L: ConditionLock> ConditionGuard<'a, L> {
 
     /// Python's `wait()`: releases the lock — every level of an RLock — sleeps until
     /// notified, and re-acquires it before returning.
-    ///
-    /// # Panics
-    ///
-    /// If the lock was released behind the guard's back (`cond.lock().release()` on an
-    /// `RLock<()>`), where Python raises `RuntimeError` "cannot wait on un-acquired lock". The
-    /// timed and predicate forms panic likewise.
     ///
     /// # Panics
     ///
@@ -1059,15 +1052,12 @@ impl<'a, L: AsyncConditionLock, P: FnMut(&mut L::Data) -> bool> Future for CondW
                     this.relock = cond.lock.cond_raw().0.waiter();
                     cond.waiters.enter();
                     let guard = this.guard.take().expect("held");
-                    // Queued before the lock is released (under the list's lock), as a
-                    // thread's wait: a notifier cannot miss this task.
-                    let woke = this.notify.poll_wait(cx, || {
-                        cond.lock.cond_unlock();
-                        true
-                    });
+                    // Queued before the lock is released, as a thread's wait: a notifier
+                    // (who needs the lock) cannot miss this task.
+                    this.notify
+                        .poll_wait_releasing(cx, || cond.lock.cond_unlock());
                     // Released above: the guard must not release it again.
                     std::mem::forget(guard);
-                    debug_assert!(woke.is_pending());
                     this.stage = Stage::Waiting;
                     return Poll::Pending;
                 }
