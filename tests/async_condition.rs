@@ -529,7 +529,11 @@ impl InlineTask {
             self.again.store(false, Ordering::SeqCst);
             if let Some(future) = slot.as_mut() {
                 let waker = Waker::from(Arc::clone(self));
-                if future.as_mut().poll(&mut Context::from_waker(&waker)).is_ready() {
+                if future
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_ready()
+                {
                     *slot = None;
                     self.done.store(true, Ordering::SeqCst);
                 }

@@ -305,7 +305,11 @@ impl Barrier {
         }
         let (mut state, result) = self.wait_for_release(state, &mut place, wait, generation);
         if result.is_err() {
-            self.leave(&mut state);
+            // Broken here (a timeout), or by an abort or reset: wake everyone (at worst a
+            // spurious wake-up for a reset's waiters, who look again and wait).
+            let _ = self.leave(&mut state);
+            drop(state);
+            self.waiters.notify_all();
         }
         result.map(|()| index)
     }
@@ -342,11 +346,22 @@ impl Barrier {
         )
     }
 
-    /// A party of the current generation leaves without the round completing.
-    fn leave(&self, state: &mut State) {
+    /// A party of the current generation leaves without the round completing. Returns whether
+    /// it ended a reset: the caller then wakes the waiters with [`Self::wake_all`], after
+    /// letting go of the state (a waker may run its task on the spot, and that task takes the
+    /// state).
+    #[must_use]
+    fn leave(&self, state: &mut State) -> bool {
         state.count -= 1;
         if state.count == 0 && state.phase == Phase::Resetting {
             state.phase = Phase::Filling;
+            return true;
+        }
+        false
+    }
+
+    fn wake_all(&self, wake: bool) {
+        if wake {
             self.waiters.notify_all();
         }
     }
@@ -366,14 +381,16 @@ impl Barrier {
             if let Err(payload) = outcome {
                 // BAR-12: the others get BrokenBarrierError, this thread the action's panic.
                 state.phase = Phase::Broken;
-                self.leave(&mut state);
+                let _ = self.leave(&mut state); // broken: every waiter is woken below
                 drop(state);
                 self.waiters.notify_all();
                 panic::resume_unwind(payload);
             }
             if state.phase != Phase::Action {
                 // abort() or reset() while the action ran.
-                self.leave(&mut state);
+                let wake = self.leave(&mut state);
+                drop(state);
+                self.wake_all(wake);
                 return Err(BrokenBarrierError);
             }
         }
@@ -432,9 +449,9 @@ impl Barrier {
         }
     }
 
+    /// Breaks the barrier; the caller wakes the waiters once it has let go of the state.
     fn break_locked(&self, state: &mut State) {
         state.phase = Phase::Broken;
-        self.waiters.notify_all();
     }
 
     /// Python's `reset()`: returns the barrier to its initial state. Threads waiting now get
@@ -475,6 +492,8 @@ impl Barrier {
     pub fn abort(&self) {
         let mut state = self.state.lock();
         self.break_locked(&mut state);
+        drop(state);
+        self.waiters.notify_all();
     }
 
     /// The number of threads needed to pass the barrier.
@@ -587,7 +606,9 @@ impl Future for BarrierWait<'_> {
                         return Poll::Ready(Ok(index));
                     }
                     if matches!(state.phase, Phase::Resetting | Phase::Broken) {
-                        barrier.leave(&mut state);
+                        let wake = barrier.leave(&mut state);
+                        drop(state);
+                        barrier.wake_all(wake);
                         this.stage = Stage::Done;
                         return Poll::Ready(Err(BrokenBarrierError));
                     }
@@ -614,7 +635,9 @@ impl Drop for BarrierWait<'_> {
             if state.generation == generation {
                 // Withdraws from a round that has not completed, without breaking it; during a
                 // reset or after a break, leaves like any other party.
-                self.barrier.leave(&mut state);
+                let wake = self.barrier.leave(&mut state);
+                drop(state);
+                self.barrier.wake_all(wake);
             }
         }
     }
