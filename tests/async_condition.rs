@@ -20,6 +20,7 @@
 
 mod common;
 
+use common::task::*;
 use common::*;
 use gilfree::{Condition, Lock, Thread};
 use std::future::Future;
@@ -29,29 +30,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Instant;
-
-/// A waker that records that it was woken.
-struct Flag(AtomicBool);
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
-fn flag() -> (Arc<Flag>, Waker) {
-    let f = Arc::new(Flag(AtomicBool::new(false)));
-    (Arc::clone(&f), Waker::from(f))
-}
-
-fn woken(f: &Flag) -> bool {
-    f.0.load(Ordering::SeqCst)
-}
-
-/// Polls `fut` once with `waker`.
-fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(waker))
-}
 
 /// A thread blocked in `wait()` on `cond`, once `n_waiting` reaches `queued`; returns after
 /// it was notified (it records `id` into `order`).

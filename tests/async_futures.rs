@@ -22,6 +22,7 @@
 
 mod common;
 
+use common::task::*;
 use common::*;
 use futures::StreamExt;
 use futures::executor::block_on;
@@ -30,27 +31,9 @@ use gilfree::{Event, FutureError, Promise, ThreadPoolExecutor};
 use std::future::{Future as _, IntoFuture};
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::thread;
-
-/// A waker that counts its wake-ups.
-struct Flag(AtomicUsize);
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn flag() -> (Arc<Flag>, Waker) {
-    let f = Arc::new(Flag(AtomicUsize::new(0)));
-    (Arc::clone(&f), Waker::from(f))
-}
-
-fn woken(f: &Flag) -> usize {
-    f.0.load(Ordering::SeqCst)
-}
 
 /// The `waiting: N` a future's Debug shows (threads and tasks waiting for it alone).
 fn waiting<T>(fut: &gilfree::Future<T>) -> usize {
@@ -173,7 +156,7 @@ fn afut10_done_future_is_ready_on_first_poll() {
     let mut stream = as_completed_stream([&fut]);
     assert_eq!(stream.poll_next_unpin(&mut cx), Poll::Ready(Some(&fut)));
     assert_eq!(stream.poll_next_unpin(&mut cx), Poll::Ready(None));
-    assert_eq!(woken(&f), 0);
+    assert_eq!(wakes(&f), 0);
     assert_eq!((waiting(&fut), watching(&fut)), (0, 0));
 }
 
@@ -188,7 +171,7 @@ fn completion_wakes_the_awaiting_task_from_the_completing_thread() {
         assert!(wait.as_mut().poll(&mut cx).is_pending());
         assert_eq!(waiting(&fut), 1);
         join_within(thread::spawn(move || promise.set_result(3).unwrap()));
-        assert_eq!(woken(&f), 1, "set_result woke the task");
+        assert_eq!(wakes(&f), 1, "set_result woke the task");
         assert_eq!(wait.as_mut().poll(&mut cx), Poll::Ready(Ok(&3)));
     });
 }
@@ -213,7 +196,7 @@ fn repolled_with_a_new_waker_the_new_one_is_woken() {
     );
     assert_eq!(waiting(&fut), 1, "one place, not two");
     promise.set_result(1).unwrap();
-    assert_eq!((woken(&fa), woken(&fb)), (0, 1));
+    assert_eq!((wakes(&fa), wakes(&fb)), (0, 1));
     assert_eq!(
         wait.as_mut().poll(&mut Context::from_waker(&wb)),
         Poll::Ready(Ok(1))
@@ -349,7 +332,7 @@ fn a_dropped_await_after_its_wake_up_loses_nothing() {
         assert!(b.as_mut().poll(&mut Context::from_waker(&wb)).is_pending());
         assert_eq!(waiting(&fut), 2);
         promise.set_result(4).unwrap();
-        assert_eq!((woken(&fa), woken(&fb)), (1, 1));
+        assert_eq!((wakes(&fa), wakes(&fb)), (1, 1));
         drop(a);
         assert_eq!(
             b.as_mut().poll(&mut Context::from_waker(&wb)),

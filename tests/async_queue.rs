@@ -13,40 +13,16 @@
 
 mod common;
 
+use common::task::*;
 use common::{join_within, poll_until, with_watchdog};
 use futures::executor::{ThreadPool, block_on};
 use gilfree::{LifoQueue, PriorityQueue, Queue, ShutDown, SimpleQueue};
 use std::collections::BTreeSet;
-use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use std::thread;
 use std::time::Duration;
-
-/// A waker that counts its wake-ups.
-struct Flag(AtomicUsize);
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn flag() -> (Arc<Flag>, Waker) {
-    let f = Arc::new(Flag(AtomicUsize::new(0)));
-    (Arc::clone(&f), Waker::from(f))
-}
-
-fn woken(f: &Flag) -> bool {
-    f.0.load(SeqCst) > 0
-}
-
-/// Polls `fut` once with `waker`.
-fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(waker))
-}
 
 fn getters_waiting<T, O: gilfree::queue::Order<T>>(
     q: &gilfree::queue::BaseQueue<T, O>,
@@ -318,7 +294,7 @@ fn a_woken_getter_that_loses_the_race_keeps_its_place() {
     );
     assert!(poll_once(a.as_mut(), &wa).is_pending());
     q.put(2).unwrap();
-    assert_eq!(fa.0.load(SeqCst), 2);
+    assert_eq!(wakes(&fa), 2);
     assert!(!woken(&fb));
     assert_eq!(poll_once(a.as_mut(), &wa), Poll::Ready(Ok(2)));
 }

@@ -28,6 +28,7 @@
 
 mod common;
 
+use common::task::*;
 use common::{join_within, poll_until, with_watchdog};
 use futures::executor::{ThreadPool, block_on};
 use gilfree::{Barrier, BoundedSemaphore, BrokenBarrierError, Event, Semaphore};
@@ -36,32 +37,9 @@ use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Poll, Waker};
 use std::thread;
 use std::time::Duration;
-
-/// A waker that counts its wake-ups.
-struct Flag(AtomicUsize);
-
-impl Wake for Flag {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-fn flag() -> (Arc<Flag>, Waker) {
-    let f = Arc::new(Flag(AtomicUsize::new(0)));
-    (Arc::clone(&f), Waker::from(f))
-}
-
-fn woken(f: &Flag) -> bool {
-    f.0.load(SeqCst) > 0
-}
-
-/// Polls `fut` once with `waker`.
-fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(waker))
-}
 
 /// Whether `x`'s Debug output shows `n` waiters (threads and tasks).
 fn waiting(x: &impl Debug, n: usize) -> bool {
@@ -310,7 +288,7 @@ fn asem3_no_hand_off_but_the_woken_waiter_keeps_its_place() {
     let mut b = pin!(sem.acquire_async());
     assert!(poll_once(b.as_mut(), &wb).is_pending());
     drop(newcomer);
-    assert_eq!(fa.0.load(SeqCst), 2, "a, back at the head, is woken first");
+    assert_eq!(wakes(&fa), 2, "a, back at the head, is woken first");
     assert!(!woken(&fb));
     assert!(poll_once(a.as_mut(), &wa).is_ready());
 }

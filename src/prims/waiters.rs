@@ -281,30 +281,14 @@ impl WaitList {
         blocked: impl FnOnce() -> bool,
         deadline: Option<rt::Instant>,
     ) -> Woke {
-        // The place keeps its condition variable across waits; the entry holds the only other
-        // reference (one clone per wait: under loom each clone and drop is a branch point).
-        let sleep = place
-            .sleep
-            .take()
-            .unwrap_or_else(|| Arc::new(Condvar::new()));
-        let woke = self.sleep(place, &sleep, blocked, deadline);
-        place.sleep = Some(sleep);
-        woke
-    }
-
-    fn sleep(
-        &self,
-        place: &mut Place,
-        sleep: &Arc<Condvar>,
-        blocked: impl FnOnce() -> bool,
-        deadline: Option<rt::Instant>,
-    ) -> Woke {
-        let mut queue = self.queue.lock();
-        if !blocked() {
-            return Woke::NotBlocked;
-        }
-        self.enqueue(&mut queue, place, Signal::Thread(Arc::clone(sleep)));
-        self.sleep_queued(queue, place, sleep, deadline)
+        with_sleep(place, |place, sleep| {
+            let mut queue = self.queue.lock();
+            if !blocked() {
+                return Woke::NotBlocked;
+            }
+            self.enqueue(&mut queue, place, Signal::Thread(Arc::clone(sleep)));
+            self.sleep_queued(queue, place, sleep, deadline)
+        })
     }
 
     /// Sleeps until this queued waiter's entry is gone (woken) or `deadline` passes.
@@ -341,17 +325,13 @@ impl WaitList {
         release: impl FnOnce(),
         deadline: Option<rt::Instant>,
     ) -> Woke {
-        let sleep = place
-            .sleep
-            .take()
-            .unwrap_or_else(|| Arc::new(Condvar::new()));
-        let mut queue = self.queue.lock();
-        self.enqueue(&mut queue, place, Signal::Thread(Arc::clone(&sleep)));
-        drop(queue);
-        release();
-        let woke = self.sleep_queued(self.queue.lock(), place, &sleep, deadline);
-        place.sleep = Some(sleep);
-        woke
+        with_sleep(place, |place, sleep| {
+            let mut queue = self.queue.lock();
+            self.enqueue(&mut queue, place, Signal::Thread(Arc::clone(sleep)));
+            drop(queue);
+            release();
+            self.sleep_queued(self.queue.lock(), place, sleep, deadline)
+        })
     }
 
     /// The task's side of [`wait_releasing`](Self::wait_releasing): queues the task's waker,
@@ -474,6 +454,19 @@ impl WaitList {
             }
         }
     }
+}
+
+/// Runs a thread's wait with the place's condition variable, made on its first wait and kept
+/// across waits. The list's entry holds the only other reference: one clone per wait (under
+/// loom each clone and drop of an `Arc` is a branch point).
+fn with_sleep<R>(place: &mut Place, f: impl FnOnce(&mut Place, &Arc<Condvar>) -> R) -> R {
+    let sleep = place
+        .sleep
+        .take()
+        .unwrap_or_else(|| Arc::new(Condvar::new()));
+    let result = f(place, &sleep);
+    place.sleep = Some(sleep);
+    result
 }
 
 /// An async waiter's place in one [`WaitList`], for a future to own: dropping it leaves the

@@ -10,6 +10,8 @@
 // Each test binary compiles its own copy of this module and uses only a subset of it.
 #![allow(dead_code)]
 
+pub(crate) mod task;
+
 use std::panic;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, mpsc};
