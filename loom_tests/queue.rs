@@ -597,3 +597,27 @@ fn a_thread_and_a_task_get_from_one_queue() {
         assert_eq!(got, [1, 2]);
     });
 }
+
+/// AQ-16, AQ-17 with an async joiner: a task awaits `join_async` on a queue holding one item
+/// (one unfinished task) while the thread first shuts it down plainly (which must not release
+/// the joiner: the item is still unfinished), then immediately (which discards the item, the
+/// count reaches zero, and the joiner must wake; otherwise loom reports a deadlock).
+#[test]
+fn immediate_shutdown_releases_an_async_joiner_and_plain_shutdown_does_not() {
+    check_bounded(2, || {
+        let q = Arc::new(Queue::new(0));
+        q.put(7).unwrap();
+        let joiner = {
+            let q = Arc::clone(&q);
+            thread::spawn(move || {
+                gilfree::__loom::block_on(q.join_async());
+                q.unfinished_tasks()
+            })
+        };
+        q.shutdown(false);
+        assert_eq!(q.unfinished_tasks(), 1, "a plain shutdown finishes nothing");
+        q.shutdown(true);
+        assert_eq!(joiner.join().unwrap(), 0);
+        assert_eq!(q.qsize(), 0);
+    });
+}

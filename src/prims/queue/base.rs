@@ -457,9 +457,18 @@ pub struct BaseQueue<T, O: Order<T>> {
     joiners: AtomicUsize,
     /// The one FIFO of threads blocked in `get` and tasks awaiting `get_async`; likewise for
     /// puts and joins. Nothing is reserved for a woken waiter: it tries again.
-    get_waiters: WaitList,
-    put_waiters: WaitList,
-    join_waiters: WaitList,
+    /// Boxed: inline, the three lists (48 bytes each) moved the fields above in the struct's
+    /// layout, and a bounded put+get on one thread went from 16.3 to 17.7 ns (A/B against the
+    /// old bench binary, alternating, same session); boxed, 16.6 ns, within noise. Only a
+    /// waiter or a waker follows the pointer.
+    waiters: Box<Waiters>,
+}
+
+/// The three waiter lists of a queue, boxed: see `BaseQueue::waiters`.
+struct Waiters {
+    get: WaitList,
+    put: WaitList,
+    join: WaitList,
 }
 
 /// Storage reserved up front for a bounded queue on the locked core (more is allocated as it
@@ -525,9 +534,11 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             getters: AtomicUsize::new(0),
             putters: AtomicUsize::new(0),
             joiners: AtomicUsize::new(0),
-            get_waiters: WaitList::new(),
-            put_waiters: WaitList::new(),
-            join_waiters: WaitList::new(),
+            waiters: Box::new(Waiters {
+                get: WaitList::new(),
+                put: WaitList::new(),
+                join: WaitList::new(),
+            }),
         }
     }
 
@@ -629,7 +640,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         QueuePut {
             queue: self,
             item: Some(item),
-            wait: AsyncWait::new(&self.put_waiters, &self.putters),
+            wait: AsyncWait::new(&self.waiters.put, &self.putters),
         }
     }
 
@@ -732,7 +743,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     pub fn get_async(&self) -> impl Future<Output = Result<T, ShutDown>> + '_ {
         QueueGet {
             queue: self,
-            wait: AsyncWait::new(&self.get_waiters, &self.getters),
+            wait: AsyncWait::new(&self.waiters.get, &self.getters),
         }
     }
 
@@ -854,11 +865,11 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         let wake_getters = retired && self.getters.load(Ordering::Relaxed) > 0;
         drop(st);
         if wake {
-            self.put_waiters.notify_all();
+            self.waiters.put.notify_all();
         }
         if wake_getters {
             // Asleep on the ring: they move to the locked core.
-            self.get_waiters.notify_all();
+            self.waiters.get.notify_all();
         }
     }
 
@@ -986,7 +997,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     pub fn join_async(&self) -> impl Future<Output = ()> + '_ {
         QueueJoin {
             queue: self,
-            wait: AsyncWait::new(&self.join_waiters, &self.joiners),
+            wait: AsyncWait::new(&self.waiters.join, &self.joiners),
         }
     }
 
@@ -1046,13 +1057,13 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         let joiners = self.joiners.load(Ordering::Relaxed) > 0 && self.unfinished_tasks() == 0;
         drop(st);
         if getters {
-            self.get_waiters.notify_all();
+            self.waiters.get.notify_all();
         }
         if putters {
-            self.put_waiters.notify_all();
+            self.waiters.put.notify_all();
         }
         if joiners {
-            self.join_waiters.notify_all();
+            self.waiters.join.notify_all();
         }
         // After the lock and the wake-ups: an item's `Drop` may use the queue, and one that
         // panics finds the shutdown done (the store drops the others first, as a `Vec` does).
@@ -1155,7 +1166,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             if !locked {
                 drop(self.state.lock());
             }
-            self.join_waiters.notify_all();
+            self.waiters.join.notify_all();
         }
     }
 
@@ -1188,7 +1199,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             ring.try_push(item)
         };
         if pushed.is_ok() {
-            self.wake_one_after_ring_change(&self.getters, &self.get_waiters, locked);
+            self.wake_one_after_ring_change(&self.getters, &self.waiters.get, locked);
         }
         pushed
     }
@@ -1237,7 +1248,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                     false
                 }
                 Err(Refused::Full(_) | Refused::Pending(_)) => {
-                    self.sleep(&self.put_waiters, &mut place, st, deadline)
+                    self.sleep(&self.waiters.put, &mut place, st, deadline)
                 }
             };
             self.putters.fetch_sub(1, Ordering::Relaxed);
@@ -1281,7 +1292,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 continue;
             }
             self.putters.fetch_add(1, Ordering::Relaxed);
-            let timed_out = self.sleep(&self.put_waiters, &mut place, st, deadline);
+            let timed_out = self.sleep(&self.waiters.put, &mut place, st, deadline);
             self.putters.fetch_sub(1, Ordering::Relaxed);
             st = self.state.lock();
             if timed_out {
@@ -1347,7 +1358,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         let wake = self.getters.load(Ordering::Relaxed) > 0;
         drop(st);
         if wake {
-            self.get_waiters.notify_one();
+            self.waiters.get.notify_one();
         }
         if let Err(payload) = pushed {
             panic::resume_unwind(payload);
@@ -1375,7 +1386,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             ring.try_pop()
         };
         if let Pop::Item(_) = popped {
-            self.wake_one_after_ring_change(&self.putters, &self.put_waiters, locked);
+            self.wake_one_after_ring_change(&self.putters, &self.waiters.put, locked);
         }
         popped
     }
@@ -1418,7 +1429,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             let popped = self.pop_locked(ring, &mut st);
             let timed_out = match popped {
                 Pop::Empty | Pop::Pending => {
-                    self.sleep(&self.get_waiters, &mut place, st, deadline)
+                    self.sleep(&self.waiters.get, &mut place, st, deadline)
                 }
                 Pop::Item(_) | Pop::Closed => {
                     drop(st);
@@ -1467,7 +1478,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 continue;
             }
             self.getters.fetch_add(1, Ordering::Relaxed);
-            let timed_out = self.sleep(&self.get_waiters, &mut place, st, deadline);
+            let timed_out = self.sleep(&self.waiters.get, &mut place, st, deadline);
             self.getters.fetch_sub(1, Ordering::Relaxed);
             st = self.state.lock();
             if timed_out {
@@ -1492,7 +1503,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 let wake = self.putters.load(Ordering::Relaxed) > 0;
                 drop(st);
                 if wake {
-                    self.put_waiters.notify_one();
+                    self.waiters.put.notify_one();
                 }
                 item
             }
@@ -1503,7 +1514,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 let wake = self.getters.load(Ordering::Relaxed) > 0 && st.items.len() > 0;
                 drop(st);
                 if wake {
-                    self.get_waiters.notify_one();
+                    self.waiters.get.notify_one();
                 }
                 panic::resume_unwind(payload)
             }
@@ -1526,7 +1537,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             self.joiners.fetch_add(1, Ordering::SeqCst);
             seqcst_pair();
             let timed_out = if self.unfinished_tasks() > 0 {
-                self.sleep(&self.join_waiters, &mut place, st, deadline)
+                self.sleep(&self.waiters.join, &mut place, st, deadline)
             } else {
                 drop(st);
                 false
@@ -1808,7 +1819,7 @@ impl<'a, T> SimpleGet<'a, T> {
     pub(super) fn new(queue: &'a Queue<T>) -> Self {
         SimpleGet {
             queue,
-            wait: AsyncWait::new(&queue.get_waiters, &queue.getters),
+            wait: AsyncWait::new(&queue.waiters.get, &queue.getters),
         }
     }
 }
