@@ -88,11 +88,13 @@ fn wait_async_releases_waits_and_reacquires() {
         let mut notifier = cond.try_acquire().expect("free while the task waits");
         *notifier = 7;
         notifier.notify_one();
-        assert!(woken(&f));
         assert_eq!(cond.n_waiting(), 0, "a notified waiter no longer counts");
-        // The notifier still holds the lock: the woken task cannot return yet.
+        // Woken when the notifier releases the lock: woken now, it would only block on it.
+        assert!(!woken(&f));
+        // The notifier still holds the lock: the notified task cannot return yet.
         assert!(poll_once(wait.as_mut(), &w).is_pending());
         drop(notifier);
+        assert!(woken(&f));
         match poll_once(wait.as_mut(), &w) {
             Poll::Ready(g) => {
                 assert_eq!(*g, 7);
@@ -127,9 +129,10 @@ fn notify_n_wakes_the_oldest_across_kinds() {
         let g = cond.acquire();
         g.notify(2);
         assert_eq!(cond.n_waiting(), 2);
+        assert!(!woken(&fa), "woken when the lock is released");
+        drop(g);
         assert!(woken(&fa), "A, the oldest, is notified");
         assert!(!woken(&fc), "C is behind B");
-        drop(g);
         join_within(b);
         assert!(!d.is_finished());
         assert!(poll_once(a.as_mut(), &wa).is_ready());
@@ -137,9 +140,9 @@ fn notify_n_wakes_the_oldest_across_kinds() {
         let g = cond.acquire();
         g.notify(1);
         g.notify(1); // skips C, already notified: D
-        assert!(woken(&fc));
         assert_eq!(cond.n_waiting(), 0);
         drop(g);
+        assert!(woken(&fc));
         join_within(d);
         assert!(poll_once(c.as_mut(), &wc).is_ready());
         assert_eq!(*order.lock().unwrap(), ["B", "D"]);
@@ -228,7 +231,7 @@ fn dropped_wait_while_reacquiring_forwards_the_notification() {
         let b = blocked_waiter(&cond, &order, "B", 2);
         let g = cond.acquire();
         g.notify_one();
-        assert!(woken(&fa));
+        assert!(!woken(&fa), "woken when the lock is released");
         // Saw the notification; the lock is held by the notifier: queued for the lock.
         assert!(poll_once(a.as_mut(), &wa).is_pending());
         assert_eq!(cond.n_waiting(), 1, "only B still waits for a notification");

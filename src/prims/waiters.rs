@@ -32,7 +32,7 @@
 //! threads it took out of the list (no thundering herd); the condition variable is allocated
 //! once per blocking call that has to sleep (the slow path, next to a sleep of microseconds).
 
-use super::rt::{self, Arc, Condvar, Mutex, MutexGuard};
+use super::rt::{self, Arc, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 use std::collections::VecDeque;
 use std::fmt;
 use std::task::{Context, Poll, Waker};
@@ -225,6 +225,23 @@ impl WaitList {
             }
         }
         woken
+    }
+
+    /// Like [`notify`](Self::notify), but the wake-ups are only taken out of the list (the
+    /// waiters count as notified from now on) and handed to `deferred`, which gives them when
+    /// [`Deferred::wake`] is called. For a condition, whose notifier holds the user's lock:
+    /// woken at once, the waiters would only wake up to block on that lock; woken when it is
+    /// released, each gets it on its first try.
+    pub(crate) fn notify_deferred(&self, n: usize, deferred: &Deferred) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        let mut queue = self.queue.lock();
+        let mut pending = deferred.signals.lock();
+        let take = n.min(queue.entries.len());
+        pending.extend(queue.entries.drain(..take).map(|entry| entry.signal));
+        deferred.len.store(pending.len(), Ordering::Relaxed);
+        take
     }
 
     /// Queues `signal` under the waiter's key (a new one the first time), in key order.
@@ -451,6 +468,53 @@ impl WaitList {
             }
             if self.poll_wait(place, cx, &mut blocked).is_pending() {
                 return Poll::Pending;
+            }
+        }
+    }
+}
+
+/// Wake-ups taken out of a list by [`WaitList::notify_deferred`] and not yet given.
+pub(crate) struct Deferred {
+    signals: Mutex<std::collections::VecDeque<Signal>>,
+    /// `signals.len()`, written under its lock: [`wake`](Deferred::wake) with nothing
+    /// pending costs one load. The thread that deferred a wake-up reads its own write, so the
+    /// release that follows its notify never misses it.
+    len: AtomicUsize,
+}
+
+impl Deferred {
+    pub(crate) fn new() -> Self {
+        Deferred {
+            signals: Mutex::new(std::collections::VecDeque::new()),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Gives the deferred wake-ups (outside any lock, in batches).
+    #[inline]
+    pub(crate) fn wake(&self) {
+        if self.len.load(Ordering::Relaxed) != 0 {
+            self.wake_slow();
+        }
+    }
+
+    #[cold]
+    fn wake_slow(&self) {
+        loop {
+            let mut batch = Batch::new();
+            let mut pending = self.signals.lock();
+            while !batch.is_full() {
+                match pending.pop_front() {
+                    Some(signal) => batch.push(signal),
+                    None => break,
+                }
+            }
+            self.len.store(pending.len(), Ordering::Relaxed);
+            let more = !pending.is_empty();
+            drop(pending);
+            drop(batch);
+            if !more {
+                return;
             }
         }
     }

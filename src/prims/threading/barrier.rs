@@ -303,8 +303,8 @@ impl Barrier {
             }
             state = self.state.lock();
         }
-        let (mut state, result) = self.wait_for_release(state, &mut place, wait, generation);
-        if result.is_err() {
+        let (state, result) = self.wait_for_release(state, &mut place, wait, generation);
+        if let (Some(mut state), Err(_)) = (state, &result) {
             // Broken here (a timeout), or by an abort or reset: wake everyone (at worst a
             // spurious wake-up for a reset's waiters, who look again and wait).
             let _ = self.leave(&mut state);
@@ -410,12 +410,15 @@ impl Barrier {
         place: &mut Place,
         wait: Wait,
         generation: u64,
-    ) -> (MutexGuard<'a, State>, Result<(), BrokenBarrierError>) {
+    ) -> (
+        Option<MutexGuard<'a, State>>,
+        Result<(), BrokenBarrierError>,
+    ) {
         let mut deadline = match wait {
             Wait::Never => {
                 // BAR-13: a zero timeout by a non-last thread breaks the barrier at once.
                 self.break_locked(&mut state);
-                return (state, Err(BrokenBarrierError));
+                return (Some(state), Err(BrokenBarrierError));
             }
             Wait::Until(at) => Some(at),
             Wait::Forever => None,
@@ -424,20 +427,25 @@ impl Barrier {
             // Released first: a round that completed stays completed even if the barrier was
             // aborted or reset before this thread woke up.
             if state.generation != generation {
-                return (state, Ok(()));
+                return (Some(state), Ok(()));
             }
             match state.phase {
                 Phase::Filling | Phase::Action => {}
-                Phase::Resetting | Phase::Broken => return (state, Err(BrokenBarrierError)),
+                Phase::Resetting | Phase::Broken => return (Some(state), Err(BrokenBarrierError)),
             }
             let timed_out = self.sleep(place, state, deadline) == Woke::TimedOut;
+            if !timed_out && self.completed.load(Ordering::Acquire) != generation {
+                // Released (the usual wake-up): the round is over for this thread, whatever
+                // happens to the barrier next; no need to take the state.
+                return (None, Ok(()));
+            }
             state = self.state.lock();
             if timed_out && state.generation == generation {
                 match state.phase {
                     // BAR-8: the round is incomplete and this thread's time is up.
                     Phase::Filling => {
                         self.break_locked(&mut state);
-                        return (state, Err(BrokenBarrierError));
+                        return (Some(state), Err(BrokenBarrierError));
                     }
                     // Every party has arrived; the action decides the round. CPython runs the
                     // action under the lock, so a waiter's timeout cannot break a full round:
