@@ -384,6 +384,11 @@ AREAS = [
      "pool_*: one task (batches of 10,000, submit all then await all); latency: one submit + "
      "result; map_100k: one whole map of 100,000 items",
      lambda g, f: g.startswith("pool_") or g in ("submit_result_latency", "map_100k")),
+    ("Async twins (tasks on tokio)",
+     "async_queue: one message through put_async/get_async between tokio tasks (2 workers); "
+     "async_lock_uncontended: one acquire_async + release; async_pool_round_trip: one "
+     "`pool.submit(f).await` (the peer: `spawn_blocking(f).await`)",
+     lambda g, f: g.startswith("async_")),
 ]
 
 
