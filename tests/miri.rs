@@ -1,6 +1,6 @@
 //! A test target sized for Miri: the code paths that hold gilfree's `unsafe` (the lock's data
-//! cell, the condition's predicate access, the queue ring's slots, the scope's lifetime
-//! erasure) and the lock-free paths around them, each driven by a few threads through a few
+//! cell, the condition's predicate access, blocking and async, the queue ring's slots, the
+//! scope's lifetime erasure) and the lock-free paths around them, each driven by a few threads through a few
 //! hundred operations.
 //!
 //! Run it under Miri with weak-memory emulation (on by default) over several seeds:
@@ -103,6 +103,43 @@ fn condition_hands_over_through_the_data() {
         guard.notify_one();
     }
     assert_eq!(consumer.join().unwrap(), (0..20).collect::<Vec<_>>());
+}
+
+/// The async twins over the same cells: a task's `wait_for_async` reads the condition's data
+/// through the lock's cell (the predicate's `&mut T`) while a thread writes it under
+/// `acquire`, and a task's `get_async` takes ring items a thread puts; wakers cross threads.
+#[test]
+fn async_twins_hand_over_through_the_data() {
+    let cond = Arc::new(Condition::with_value(Vec::<usize>::new()));
+    let queue = Arc::new(Queue::new(2));
+    let producer = {
+        let (cond, queue) = (Arc::clone(&cond), Arc::clone(&queue));
+        thread::spawn(move || {
+            for i in 0..10 {
+                let mut guard = cond.acquire();
+                guard.push(i);
+                guard.notify_one();
+            }
+            for i in 0..10 {
+                queue.put(i).unwrap(); // blocks while the task has not caught up
+            }
+        })
+    };
+    let (from_cond, from_queue) = futures::executor::block_on(async {
+        let (mut from_cond, mut from_queue) = (Vec::new(), Vec::new());
+        while from_cond.len() < 10 {
+            let guard = cond.acquire_async().await;
+            let mut guard = guard.wait_for_async(|items| !items.is_empty()).await;
+            from_cond.append(&mut *guard);
+        }
+        while from_queue.len() < 10 {
+            from_queue.push(queue.get_async().await.unwrap());
+        }
+        (from_cond, from_queue)
+    });
+    producer.join().unwrap();
+    assert_eq!(from_cond, (0..10).collect::<Vec<_>>());
+    assert_eq!(from_queue, (0..10).collect::<Vec<_>>());
 }
 
 /// The bounded ring: two producers and two consumers through four slots; every item exactly
