@@ -7,6 +7,10 @@
 //! `UnsafeCell`s, deadlocks (a lost wake-up leaves a thread asleep for ever) and failed
 //! assertions.
 //!
+//! The async twins are modelled through their real waker paths: a model thread runs a task
+//! with `gilfree::__loom::block_on` (loom's executor, whose waker loom tracks), or polls a
+//! future by hand and drops it, beside threads blocked on the same primitive.
+//!
 //! Run with `cargo test --features loom`. Models stay small: loom allows a handful of threads,
 //! and every thread in a model runs to completion. `LOOM_MAX_PREEMPTIONS` overrides the bounds
 //! set by [`check_bounded`] and [`check_with_timeouts`]; models without one are exhaustive.
