@@ -193,7 +193,6 @@ impl WaitList {
     }
 
     /// Wakes every waiter queued when the call began (not those that queue meanwhile).
-    #[allow(dead_code)] // until the primitives that wake all are on the list
     pub(crate) fn notify_all(&self) -> usize {
         self.notify(usize::MAX)
     }
@@ -562,7 +561,6 @@ impl<'a> Waiter<'a> {
 
     /// See [`WaitList::poll_wait`].
     #[inline]
-    #[allow(dead_code)] // for primitives that wait once per poll (a condition's notify)
     pub(crate) fn poll_wait(
         &mut self,
         cx: &mut Context<'_>,
@@ -585,7 +583,6 @@ impl<'a> Waiter<'a> {
 
     /// Leaves the list now, as dropping would (passing on an unseen wake-up).
     #[inline]
-    #[allow(dead_code)] // for futures that move from one list to another
     pub(crate) fn cancel(&mut self) {
         self.list.cancel(&mut self.place);
     }
