@@ -7,3 +7,7 @@ use crate::rt::native as rt;
 mod prims;
 
 pub use prims::*;
+
+#[cfg(test)]
+#[path = "waiters_tests.rs"]
+mod waiters_tests;
