@@ -12,20 +12,31 @@ use static_assertions::assert_impl_all;
 use std::error::Error;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 /// One misuse, which must panic.
 type Misuse = Box<dyn FnOnce()>;
 
-/// What the panic hook saw: the message and the file of the panic's location.
-static SEEN: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+/// What the panic hook saw: the panicking thread, the message and the file of the panic's
+/// location.
+static SEEN: Mutex<Vec<(ThreadId, String, String)>> = Mutex::new(Vec::new());
 
 /// Runs `f`, which must panic, and returns the message and the file the panic points at.
+/// Only this thread's panics count: the hook is process-wide, and the other tests of this
+/// file panic on purpose in threads of their own (`join_error`) while this one runs.
 fn panic_site(f: impl FnOnce()) -> (String, String) {
-    SEEN.lock().unwrap().clear();
+    let me = std::thread::current().id();
+    SEEN.lock().unwrap().retain(|(thread, ..)| *thread != me);
     let caught = panic::catch_unwind(AssertUnwindSafe(f));
     assert!(caught.is_err(), "the misuse must panic");
-    SEEN.lock().unwrap().pop().expect("the hook saw the panic")
+    let mut seen = SEEN.lock().unwrap();
+    let mine = seen
+        .iter()
+        .rposition(|(thread, ..)| *thread == me)
+        .expect("the hook saw the panic");
+    let (_, message, file) = seen.remove(mine);
+    (message, file)
 }
 
 /// Each misuse panics with `<Python exception>: …` and the location is the call in this
@@ -43,7 +54,9 @@ fn misuse_panics_name_the_exception_and_point_at_the_callers_line() {
             String::new()
         };
         let file = info.location().map_or("", |l| l.file()).to_owned();
-        SEEN.lock().unwrap().push((message, file));
+        SEEN.lock()
+            .unwrap()
+            .push((std::thread::current().id(), message, file));
     }));
 
     let cases: Vec<(&str, &str, Misuse)> = vec![
