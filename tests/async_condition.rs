@@ -556,3 +556,59 @@ fn a_wake_that_polls_the_task_inline_does_not_deadlock_a_condition_wait() {
         assert!(task.done.load(Ordering::SeqCst));
     });
 }
+
+/// A task's `Waker` is user code, and may take the lock the task waits for: `notify` runs
+/// with the condition's lock held, so its wake-ups must wait for the notifier's release
+/// (and the release of a lock a `wait_async` re-acquires must wake with nothing held).
+/// Here each waker takes and releases the condition's lock before waking its task; a
+/// wake-up given under the lock deadlocks (the watchdog fails the test). Two tasks count up
+/// in turn with a thread, each step one notify.
+#[test]
+fn wakers_that_take_the_conditions_lock_are_woken_after_its_release() {
+    const STEPS: u32 = 3_000;
+    with_watchdog(|| {
+        let cond = Arc::new(Condition::with_value(0u32));
+        let pool = futures::executor::ThreadPool::builder()
+            .pool_size(2)
+            .create()
+            .unwrap();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        // Turn `k` of every 3 steps is task k's (1 or 2); the thread's is 0.
+        for k in 1..=2u32 {
+            let (cond, done_tx) = (Arc::clone(&cond), done_tx.clone());
+            let weak = Arc::downgrade(&cond);
+            let touch = move || {
+                if let Some(cond) = weak.upgrade() {
+                    drop(cond.acquire());
+                }
+            };
+            pool.spawn_ok(touching(
+                async move {
+                    let mut g = cond.acquire_async().await;
+                    while *g < STEPS {
+                        g = g.wait_for_async(|n| *n >= STEPS || *n % 3 == k).await;
+                        if *g < STEPS {
+                            *g += 1;
+                            g.notify_all();
+                        }
+                    }
+                    done_tx.send(()).unwrap();
+                },
+                touch,
+            ));
+        }
+        let mut g = cond.acquire();
+        while *g < STEPS {
+            g.wait_for(|n| *n >= STEPS || *n % 3 == 0);
+            if *g < STEPS {
+                *g += 1;
+                g.notify_all();
+            }
+        }
+        drop(g);
+        for _ in 0..2 {
+            done_rx.recv().unwrap();
+        }
+        assert_eq!(*cond.acquire(), STEPS);
+    });
+}

@@ -525,6 +525,79 @@ fn threads_and_tasks_getting_from_one_queue_are_all_served() {
     });
 }
 
+/// A task's `Waker` is user code, and may use the queue it waits on: here each task's waker
+/// asks `is_shutdown()` (which takes the queue's lock) before waking the task. Gets and puts
+/// that change the one-slot ring with the lock held (a waiter's last look before it queues)
+/// must wake the other side after letting the lock go; a wake-up given under the lock
+/// deadlocks here (the watchdog fails the test). Tasks and threads on both sides, every item
+/// once.
+#[test]
+fn wakers_that_use_the_queue_are_woken_outside_its_lock() {
+    const EACH: i32 = 20_000;
+    with_watchdog(|| {
+        let q = Arc::new(Queue::new(1));
+        let pool = ThreadPool::builder().pool_size(2).create().unwrap();
+        let touch = |q: &Arc<Queue<i32>>| {
+            let q = Arc::downgrade(q);
+            move || {
+                if let Some(q) = q.upgrade() {
+                    let _ = q.is_shutdown();
+                }
+            }
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        for p in 0..2 {
+            let (q, done_tx) = (Arc::clone(&q), done_tx.clone());
+            let touch = touch(&q);
+            pool.spawn_ok(async move {
+                touching(
+                    async {
+                        for n in 0..EACH {
+                            q.put_async(p * EACH + n).await.unwrap();
+                        }
+                    },
+                    touch,
+                )
+                .await;
+                done_tx.send(()).unwrap();
+            });
+        }
+        for _ in 0..2 {
+            let (q, tx) = (Arc::clone(&q), tx.clone());
+            let touch = touch(&q);
+            pool.spawn_ok(touching(
+                async move {
+                    while let Ok(n) = q.get_async().await {
+                        tx.send(n).unwrap();
+                    }
+                },
+                touch,
+            ));
+        }
+        let getter = {
+            let (q, tx) = (Arc::clone(&q), tx.clone());
+            thread::spawn(move || {
+                while let Ok(n) = q.get() {
+                    tx.send(n).unwrap();
+                }
+            })
+        };
+        drop(tx);
+        for n in 0..EACH {
+            q.put(2 * EACH + n).unwrap();
+        }
+        for _ in 0..2 {
+            done_rx.recv().unwrap();
+        }
+        q.shutdown(false);
+        join_within(getter);
+        let mut got: Vec<i32> = rx.iter().collect();
+        got.sort();
+        assert_eq!(got, (0..3 * EACH).collect::<Vec<_>>());
+    });
+}
+
 /// `SimpleQueue::get_async`: a task and a thread waiting on one queue are both served; a woken
 /// task getter dropped passes its wake-up on (AQ-8).
 #[test]

@@ -843,3 +843,45 @@ fn abar4_many_rounds_of_tasks_and_threads_on_a_thread_pool() {
         assert_eq!(b.n_waiting(), 0);
     });
 }
+
+/// A task's `Waker` is user code, and may use the barrier it waits on: here each waker asks
+/// `n_waiting()` (which takes the barrier's lock) before waking its task. The last arriver
+/// wakes the round with the lock released; a wake-up given under it deadlocks (the watchdog
+/// fails the test). Two tasks and a thread pass 2,000 rounds.
+#[test]
+fn wakers_that_use_the_barrier_are_woken_outside_its_lock() {
+    const ROUNDS: usize = 2_000;
+    with_watchdog(|| {
+        let barrier = Arc::new(Barrier::new(3));
+        let pool = ThreadPool::builder().pool_size(2).create().unwrap();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        for _ in 0..2 {
+            let (barrier, done_tx) = (Arc::clone(&barrier), done_tx.clone());
+            let weak = Arc::downgrade(&barrier);
+            pool.spawn_ok(touching(
+                async move {
+                    let mut last = 0;
+                    for _ in 0..ROUNDS {
+                        if barrier.wait_async().await.unwrap() == 0 {
+                            last += 1;
+                        }
+                    }
+                    done_tx.send(last).unwrap();
+                },
+                move || {
+                    if let Some(barrier) = weak.upgrade() {
+                        let _ = barrier.n_waiting();
+                    }
+                },
+            ));
+        }
+        let mut last = 0;
+        for _ in 0..ROUNDS {
+            if barrier.wait().unwrap() == 0 {
+                last += 1;
+            }
+        }
+        last += done_rx.recv().unwrap() + done_rx.recv().unwrap();
+        assert_eq!(last, ROUNDS, "one index 0 per round");
+    });
+}

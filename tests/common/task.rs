@@ -37,3 +37,35 @@ pub(crate) fn wakes(f: &Flag) -> usize {
 pub(crate) fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
     fut.poll(&mut Context::from_waker(waker))
 }
+
+/// A waker that runs user code before it wakes the executor's waker.
+struct Touching {
+    touch: Arc<dyn Fn() + Send + Sync>,
+    inner: Waker,
+}
+
+impl Wake for Touching {
+    fn wake(self: Arc<Self>) {
+        (self.touch)();
+        self.inner.wake_by_ref();
+    }
+}
+
+/// `fut`, polled with a waker that calls `touch` before waking the task: user code in a
+/// `Waker` that uses the object the task waits on (a query that takes its lock, say). The
+/// library must never call a waker with its own lock held, or this deadlocks.
+pub(crate) async fn touching<F: Future>(
+    fut: F,
+    touch: impl Fn() + Send + Sync + 'static,
+) -> F::Output {
+    let touch: Arc<dyn Fn() + Send + Sync> = Arc::new(touch);
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(move |cx| {
+        let waker = Waker::from(Arc::new(Touching {
+            touch: Arc::clone(&touch),
+            inner: cx.waker().clone(),
+        }));
+        fut.as_mut().poll(&mut Context::from_waker(&waker))
+    })
+    .await
+}

@@ -451,7 +451,9 @@ pub struct BaseQueue<T, O: Order<T>> {
     ///
     /// A waiter holds the lock from its count-in until it is in the list (it lets the lock go
     /// under the list's own lock, as it queues), and a waker takes the lock before it notifies:
-    /// so the waker finds the waiter queued, and wakes it.
+    /// so the waker finds the waiter queued, and wakes it. A waker that changed the ring with
+    /// the lock held reads the count then, and notifies once it has let the lock go
+    /// ([`Owed`]): a task's `Waker` is user code, and may use the queue.
     getters: AtomicUsize,
     putters: AtomicUsize,
     joiners: AtomicUsize,
@@ -462,6 +464,22 @@ pub struct BaseQueue<T, O: Order<T>> {
     /// old bench binary, alternating, same session); boxed, 16.6 ns, within noise. Only a
     /// waiter or a waker follows the pointer.
     waiters: Box<Waiters>,
+}
+
+/// A wake-up for the oldest waiter of a list, owed by a ring change made with the queue's
+/// lock held, and given by the caller once it has released the lock: a task's `Waker` is
+/// user code, which may use the queue (an executor may even poll the task inside `wake`),
+/// and would deadlock on a lock the waking thread still holds.
+#[must_use = "give it once the lock is released"]
+struct Owed<'a>(Option<&'a WaitList>);
+
+impl Owed<'_> {
+    /// Gives the wake-up, if one is owed. Call it with the queue's lock released.
+    fn give(self) {
+        if let Some(list) = self.0 {
+            list.notify_one();
+        }
+    }
 }
 
 /// The three waiter lists of a queue, boxed: see `BaseQueue::waiters`.
@@ -924,7 +942,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 Ok(_) => {
                     if settled.wrapping_add(1) == puts {
                         // Zero, unless a put came meanwhile (a joiner then looks and sleeps on).
-                        self.wake_joiners(false);
+                        self.wake_joiners();
                     }
                     return Ok(());
                 }
@@ -1138,34 +1156,38 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         true
     }
 
-    /// After this thread published to or freed a slot of the ring, wakes the oldest waiter of
-    /// `list` (counted in `sleepers`), if any. The pairing with the waiter is described on
-    /// the `getters` field; taking the lock waits for a waiter between counting itself in
-    /// and queueing. `locked`: the caller holds the lock already.
+    /// After this thread published to or freed a slot of the ring without the lock, wakes the
+    /// oldest waiter of `list` (counted in `sleepers`), if any. The pairing with the waiter is
+    /// described on the `getters` field; taking the lock waits for a waiter between counting
+    /// itself in and queueing.
     #[inline]
-    fn wake_one_after_ring_change(&self, sleepers: &AtomicUsize, list: &WaitList, locked: bool) {
+    fn wake_one_after_ring_change(&self, sleepers: &AtomicUsize, list: &WaitList) {
         // The pair's fence (for loom) is in the ring, right after the CAS: the stamp store
         // that follows it is not ordered before this load.
         if sleepers.load(Ordering::SeqCst) > 0 {
-            self.wake_one_slow(list, locked);
+            self.wake_one_slow(list);
         }
     }
 
     #[cold]
-    fn wake_one_slow(&self, list: &WaitList, locked: bool) {
-        if !locked {
-            drop(self.state.lock());
-        }
+    fn wake_one_slow(&self, list: &WaitList) {
+        drop(self.state.lock());
         list.notify_one();
     }
 
+    /// The same with the lock held: every waiter counted in now is in `list` already (it
+    /// queued before letting the lock go), and one that counts in later looks at the ring
+    /// again first. The wake-up is given after the lock: see [`Owed`].
+    #[inline]
+    fn owed_after_ring_change<'a>(&self, sleepers: &AtomicUsize, list: &'a WaitList) -> Owed<'a> {
+        Owed((sleepers.load(Ordering::SeqCst) > 0).then_some(list))
+    }
+
     /// Wakes every joiner after the task count reached zero (lock-free, as above).
-    fn wake_joiners(&self, locked: bool) {
+    fn wake_joiners(&self) {
         seqcst_pair();
         if self.joiners.load(Ordering::SeqCst) > 0 {
-            if !locked {
-                drop(self.state.lock());
-            }
+            drop(self.state.lock());
             self.waiters.join.notify_all();
         }
     }
@@ -1188,20 +1210,32 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.locked_put(item, wait)
     }
 
-    /// One push onto the ring, waking a getter if it published. Its task is counted by the
-    /// claim of the tail position, before the item is published, so a `task_done` for it can
-    /// never come first. `locked`: the caller holds the lock, and waits out a `Pending` slot.
+    /// One lock-free push onto the ring, waking a getter if it published. Its task is counted
+    /// by the claim of the tail position, before the item is published, so a `task_done` for
+    /// it can never come first.
     #[inline]
-    fn push_waking(&self, ring: &Ring<T>, item: T, locked: bool) -> Result<(), Refused<T>> {
-        let pushed = if locked {
-            ring.push_settled(item)
-        } else {
-            ring.try_push(item)
-        };
+    fn push_waking(&self, ring: &Ring<T>, item: T) -> Result<(), Refused<T>> {
+        let pushed = ring.try_push(item);
         if pushed.is_ok() {
-            self.wake_one_after_ring_change(&self.getters, &self.waiters.get, locked);
+            self.wake_one_after_ring_change(&self.getters, &self.waiters.get);
         }
         pushed
+    }
+
+    /// The same with the lock held (`_st`), a `Pending` slot waited out; the wake-up of a
+    /// getter, if one is owed, is the caller's to give after the lock.
+    fn push_locked(
+        &self,
+        ring: &Ring<T>,
+        item: T,
+        _st: &MutexGuard<'_, State<O::Store>>,
+    ) -> (Result<(), Refused<T>>, Owed<'_>) {
+        let pushed = ring.push_settled(item);
+        let owed = match pushed {
+            Ok(()) => self.owed_after_ring_change(&self.getters, &self.waiters.get),
+            Err(_) => Owed(None),
+        };
+        (pushed, owed)
     }
 
     /// `put` on the ring.
@@ -1218,7 +1252,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                 // Earlier items overflowed into the locked core: this one goes after them.
                 return Ringed::Locked(item);
             }
-            match self.push_waking(ring, item, false) {
+            match self.push_waking(ring, item) {
                 Ok(()) => return Ringed::Done(Ok(())),
                 Err(Refused::Closed(back)) => return Ringed::Locked(back),
                 Err(Refused::Full(back) | Refused::Pending(back)) if self.spills => {
@@ -1241,10 +1275,11 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             let st = self.state.lock();
             self.putters.fetch_add(1, Ordering::SeqCst);
             seqcst_pair();
-            let result = self.push_waking(ring, item, true);
+            let (result, owed) = self.push_locked(ring, item, &st);
             let timed_out = match result {
                 Ok(()) | Err(Refused::Closed(_)) => {
                     drop(st);
+                    owed.give();
                     false
                 }
                 Err(Refused::Full(_) | Refused::Pending(_)) => {
@@ -1320,21 +1355,32 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     /// alone is not the queue any more). Never `Pending`.
     fn pop_overflow(&self, ring: &Ring<T>) -> Pop<T> {
         let mut st = self.state.lock();
-        self.pop_locked(ring, &mut st)
+        let (popped, owed) = self.pop_locked(ring, &mut st);
+        drop(st);
+        owed.give();
+        popped
     }
 
     /// With the lock held: the ring's next item (a pending one waited out), or else the
-    /// overflow's oldest. Never `Pending`.
-    fn pop_locked(&self, ring: &Ring<T>, st: &mut State<O::Store>) -> Pop<T> {
-        match self.pop_waking(ring, true) {
-            Pop::Empty => match st.items.pop() {
-                Some(item) => {
-                    self.len.store(st.items.len(), Ordering::Release);
-                    Pop::Item(item)
-                }
-                None => Pop::Empty,
-            },
-            popped => popped,
+    /// overflow's oldest. Never `Pending`. The wake-up of a putter, if a ring slot was freed
+    /// and one is owed, is the caller's to give after the lock.
+    fn pop_locked(&self, ring: &Ring<T>, st: &mut State<O::Store>) -> (Pop<T>, Owed<'_>) {
+        match ring.pop_settled() {
+            Pop::Empty => {
+                let popped = match st.items.pop() {
+                    Some(item) => {
+                        self.len.store(st.items.len(), Ordering::Release);
+                        Pop::Item(item)
+                    }
+                    None => Pop::Empty,
+                };
+                (popped, Owed(None))
+            }
+            Pop::Item(item) => (
+                Pop::Item(item),
+                self.owed_after_ring_change(&self.putters, &self.waiters.put),
+            ),
+            popped => (popped, Owed(None)),
         }
     }
 
@@ -1376,17 +1422,12 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         self.locked_get(wait)
     }
 
-    /// One pop from the ring, waking a putter if it freed a slot. `locked`: the caller holds the
-    /// lock, and waits out a `Pending` slot.
+    /// One lock-free pop from the ring, waking a putter if it freed a slot.
     #[inline]
-    fn pop_waking(&self, ring: &Ring<T>, locked: bool) -> Pop<T> {
-        let popped = if locked {
-            ring.pop_settled()
-        } else {
-            ring.try_pop()
-        };
+    fn pop_waking(&self, ring: &Ring<T>) -> Pop<T> {
+        let popped = ring.try_pop();
         if let Pop::Item(_) = popped {
-            self.wake_one_after_ring_change(&self.putters, &self.waiters.put, locked);
+            self.wake_one_after_ring_change(&self.putters, &self.waiters.put);
         }
         popped
     }
@@ -1399,7 +1440,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             // `Closed` (here and below): the ring was retired under this get. The retirement
             // holds the lock until it has moved every item to the locked core, so the locked
             // get, which takes the lock, finds them all there: never a false `Empty`.
-            match self.pop_waking(ring, false) {
+            match self.pop_waking(ring) {
                 Pop::Item(item) => return Ringed::Done(Ok(item)),
                 Pop::Closed => return Ringed::Locked(()),
                 Pop::Empty | Pop::Pending => {}
@@ -1426,13 +1467,14 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
             let mut st = self.state.lock();
             self.getters.fetch_add(1, Ordering::SeqCst);
             seqcst_pair();
-            let popped = self.pop_locked(ring, &mut st);
+            let (popped, owed) = self.pop_locked(ring, &mut st);
             let timed_out = match popped {
                 Pop::Empty | Pop::Pending => {
                     self.sleep(&self.waiters.get, &mut place, st, deadline)
                 }
                 Pop::Item(_) | Pop::Closed => {
                     drop(st);
+                    owed.give();
                     false
                 }
             };
@@ -1601,13 +1643,15 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
                     let mut st = self.state.lock();
                     wait.count_in();
                     seqcst_pair();
-                    match self.get_locked_once(&mut st) {
+                    let (found, owed) = self.get_locked_once(&mut st);
+                    match found {
                         Some(Ok(())) => match self.dequeue(st) {
                             Some(item) => Ok(item),
                             None => continue,
                         },
                         Some(Err(got)) => {
                             drop(st);
+                            owed.give();
                             got
                         }
                         None => {
@@ -1624,26 +1668,28 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
 
     /// One look for an item with the lock held, after counting in: `Some(Err(result))` when
     /// done (an item from the ring, or `ShutDown`), `Some(Ok(()))` when the locked core holds
-    /// an item for `dequeue`, `None` when there is none.
+    /// an item for `dequeue`, `None` when there is none. With it, the wake-up the caller owes
+    /// a putter after the lock (an item from the ring freed a slot).
     #[allow(clippy::type_complexity)]
     fn get_locked_once(
         &self,
         st: &mut MutexGuard<'_, State<O::Store>>,
-    ) -> Option<Result<(), Result<T, ShutDown>>> {
+    ) -> (Option<Result<(), Result<T, ShutDown>>>, Owed<'_>) {
         if let Some(ring) = &self.ring {
             match self.pop_locked(ring, st) {
-                Pop::Item(item) => return Some(Err(Ok(item))),
-                Pop::Empty | Pop::Pending => return None,
-                Pop::Closed => {}
+                (Pop::Item(item), owed) => return (Some(Err(Ok(item))), owed),
+                (Pop::Empty | Pop::Pending, _) => return (None, Owed(None)),
+                (Pop::Closed, _) => {}
             }
         }
-        if st.items.len() > 0 {
+        let found = if st.items.len() > 0 {
             Some(Ok(()))
         } else if st.shutdown {
             Some(Err(Err(ShutDown(()))))
         } else {
             None
-        }
+        };
+        (found, Owed(None))
     }
 
     fn poll_put(
@@ -1681,7 +1727,7 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
     }
 
     /// One try to put with the lock held, after counting in; the lock and the item back when
-    /// there is no room.
+    /// there is no room. A wake-up owed to a getter is given after the lock.
     #[allow(clippy::type_complexity)]
     fn put_locked_once<'s>(
         &'s self,
@@ -1691,14 +1737,19 @@ impl<T, O: Order<T>> BaseQueue<T, O> {
         if let Some(ring) = &self.ring {
             // An unbounded queue's overflow holds older items: this one goes after them.
             if !(self.spills && self.len.load(Ordering::Relaxed) > 0) {
-                match self.push_waking(ring, item, true) {
-                    Ok(()) => return Ok(Ok(())),
-                    Err(Refused::Full(back) | Refused::Pending(back)) if !self.spills => {
+                match self.push_locked(ring, item, &st) {
+                    (Ok(()), owed) => {
+                        drop(st);
+                        owed.give();
+                        return Ok(Ok(()));
+                    }
+                    (Err(Refused::Full(back) | Refused::Pending(back)), _) if !self.spills => {
                         return Err((st, back));
                     }
-                    Err(Refused::Closed(back) | Refused::Full(back) | Refused::Pending(back)) => {
-                        item = back
-                    }
+                    (
+                        Err(Refused::Closed(back) | Refused::Full(back) | Refused::Pending(back)),
+                        _,
+                    ) => item = back,
                 }
             }
         }
