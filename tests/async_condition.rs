@@ -576,12 +576,7 @@ fn wakers_that_take_the_conditions_lock_are_woken_after_its_release() {
         // Turn `k` of every 3 steps is task k's (1 or 2); the thread's is 0.
         for k in 1..=2u32 {
             let (cond, done_tx) = (Arc::clone(&cond), done_tx.clone());
-            let weak = Arc::downgrade(&cond);
-            let touch = move || {
-                if let Some(cond) = weak.upgrade() {
-                    drop(cond.acquire());
-                }
-            };
+            let touch = using(&cond, |cond| drop(cond.acquire()));
             pool.spawn_ok(touching(
                 async move {
                     let mut g = cond.acquire_async().await;

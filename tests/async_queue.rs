@@ -538,12 +538,9 @@ fn wakers_that_use_the_queue_are_woken_outside_its_lock() {
         let q = Arc::new(Queue::new(1));
         let pool = ThreadPool::builder().pool_size(2).create().unwrap();
         let touch = |q: &Arc<Queue<i32>>| {
-            let q = Arc::downgrade(q);
-            move || {
-                if let Some(q) = q.upgrade() {
-                    let _ = q.is_shutdown();
-                }
-            }
+            using(q, |q| {
+                let _ = q.is_shutdown();
+            })
         };
         let (tx, rx) = std::sync::mpsc::channel();
         let (done_tx, done_rx) = std::sync::mpsc::channel();

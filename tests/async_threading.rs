@@ -857,7 +857,9 @@ fn wakers_that_use_the_barrier_are_woken_outside_its_lock() {
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         for _ in 0..2 {
             let (barrier, done_tx) = (Arc::clone(&barrier), done_tx.clone());
-            let weak = Arc::downgrade(&barrier);
+            let touch = using(&barrier, |barrier| {
+                let _ = barrier.n_waiting();
+            });
             pool.spawn_ok(touching(
                 async move {
                     let mut last = 0;
@@ -868,11 +870,7 @@ fn wakers_that_use_the_barrier_are_woken_outside_its_lock() {
                     }
                     done_tx.send(last).unwrap();
                 },
-                move || {
-                    if let Some(barrier) = weak.upgrade() {
-                        let _ = barrier.n_waiting();
-                    }
-                },
+                touch,
             ));
         }
         let mut last = 0;

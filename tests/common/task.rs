@@ -69,3 +69,18 @@ pub(crate) async fn touching<F: Future>(
     })
     .await
 }
+
+/// A `touch` for [`touching`] that runs `f` on `obj` while it lives (held weakly: a waker in
+/// the object's own waiter list must not keep it alive).
+pub(crate) fn using<T, F>(obj: &Arc<T>, f: F) -> impl Fn() + Send + Sync + 'static + use<T, F>
+where
+    T: Send + Sync + 'static,
+    F: Fn(&T) + Send + Sync + 'static,
+{
+    let weak = Arc::downgrade(obj);
+    move || {
+        if let Some(obj) = weak.upgrade() {
+            f(&obj);
+        }
+    }
+}
