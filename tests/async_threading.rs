@@ -883,3 +883,31 @@ fn wakers_that_use_the_barrier_are_woken_outside_its_lock() {
         assert_eq!(last, ROUNDS, "one index 0 per round");
     });
 }
+
+/// A task's `Waker` is user code down to its `Drop`: a dropped `acquire_async` leaves the
+/// list, and the waker it had queued may be the last one, whose `Drop` may use the same
+/// semaphore. It is dropped after the list's lock: here the `Drop` releases a permit, which
+/// takes that lock to wake whoever waits (dropped under the lock, it would deadlock).
+#[test]
+fn a_wakers_drop_that_uses_the_semaphore_runs_outside_its_lock() {
+    struct ReleasesOnDrop(Arc<Semaphore>);
+    impl std::task::Wake for ReleasesOnDrop {
+        fn wake(self: Arc<Self>) {}
+    }
+    impl Drop for ReleasesOnDrop {
+        fn drop(&mut self) {
+            self.0.release(1).unwrap();
+        }
+    }
+    with_watchdog(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let mut acquire = Box::pin(sem.acquire_async());
+        let waker = Waker::from(Arc::new(ReleasesOnDrop(Arc::clone(&sem))));
+        assert!(poll_once(acquire.as_mut(), &waker).is_pending());
+        drop(waker); // the list holds the last one now
+        assert!(waiting(&*sem, 1));
+        drop(acquire);
+        assert_eq!(sem.value(), 1, "the waker's Drop ran and released");
+        assert!(waiting(&*sem, 0));
+    });
+}

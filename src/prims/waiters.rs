@@ -268,16 +268,16 @@ impl WaitList {
         place.queued = true;
     }
 
-    /// Takes the waiter's entry out if it is still there: `true` if it was (the waiter had not
-    /// been woken), `false` if a notifier had taken it (the waiter was woken).
-    fn remove(&self, queue: &mut MutexGuard<'_, Queue>, place: &mut Place) -> bool {
+    /// Takes the waiter's entry out if it is still there: its signal if it was (the waiter had
+    /// not been woken), `None` if a notifier had taken it (the waiter was woken). The caller
+    /// drops the signal after the lock: a task's `Waker` may be the last one, and its `Drop`
+    /// is user code, which may use this list.
+    #[must_use = "drop it after the list's lock"]
+    fn remove(&self, queue: &mut MutexGuard<'_, Queue>, place: &mut Place) -> Option<Signal> {
         place.queued = false;
         match queue.find(place.key) {
-            Ok(at) => {
-                drop(queue.entries.remove(at));
-                true
-            }
-            Err(_) => false,
+            Ok(at) => queue.entries.remove(at).map(|entry| entry.signal),
+            Err(_) => None,
         }
     }
 
@@ -319,7 +319,8 @@ impl WaitList {
         // signal meant for an earlier wait of this place).
         while queue.find(place.key).is_ok() {
             if sleep.wait_until(&mut queue, deadline) {
-                return if self.remove(&mut queue, place) {
+                // A thread's own signal: nothing of the user's to drop.
+                return if self.remove(&mut queue, place).is_some() {
                     Woke::TimedOut
                 } else {
                     Woke::Notified
@@ -417,12 +418,14 @@ impl WaitList {
     fn cancel_slow(&self, place: &mut Place) {
         let mut batch = Batch::new();
         let mut queue = self.queue.lock();
-        if !self.remove(&mut queue, place) {
+        let own = self.remove(&mut queue, place);
+        if own.is_none() {
             if let Some(next) = queue.entries.pop_front() {
                 batch.push(next.signal);
             }
         }
         drop(queue);
+        drop(own);
         drop(batch);
     }
 
