@@ -383,53 +383,57 @@ fn shutdown_wakes_async_and_blocked_putters() {
     });
 }
 
+/// Two tasks awaiting `get_async` and a thread blocked in `get` on `q`; once all three are
+/// queued, runs `then`, and returns what the getters got (the tasks' first, then the thread's).
+async fn three_getters_then<O>(
+    q: &Arc<gilfree::queue::BaseQueue<i32, O>>,
+    then: impl FnOnce(),
+) -> Vec<Result<i32, ShutDown>>
+where
+    O: gilfree::queue::Order<i32>,
+    gilfree::queue::BaseQueue<i32, O>: Send + Sync,
+{
+    let tasks: Vec<_> = (0..2)
+        .map(|_| {
+            let q = Arc::clone(q);
+            tokio::spawn(async move { q.get_async().await })
+        })
+        .collect();
+    let thread = {
+        let q = Arc::clone(q);
+        thread::spawn(move || q.get())
+    };
+    poll_until("three getters to queue", || getters_waiting(q, 3));
+    then();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    results.push(join_within(thread));
+    results
+}
+
 /// AQ-14, AQ-15: a plain shutdown with 2 items and 3 waiting getters (two tasks, one thread):
 /// the getters drain the items, then get `ShutDown`; no getter is left waiting.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_wakes_async_and_blocked_getters_which_drain_first() {
-    let q = Arc::new(Queue::new(0));
-    let tasks: Vec<_> = (0..2)
-        .map(|_| {
-            let q = Arc::clone(&q);
-            tokio::spawn(async move { q.get_async().await })
-        })
-        .collect();
-    let thread = {
-        let q = Arc::clone(&q);
-        thread::spawn(move || q.get())
-    };
-    poll_until("three getters to queue", || getters_waiting(&q, 3));
     // An empty queue: every getter gets ShutDown; puts are refused.
-    q.shutdown(false);
-    assert_eq!(q.put(1), Err(ShutDown(1)));
-    let mut results = Vec::new();
-    for t in tasks {
-        results.push(t.await.unwrap());
-    }
-    results.push(join_within(thread));
+    let q = Arc::new(Queue::new(0));
+    let results = three_getters_then(&q, || {
+        q.shutdown(false);
+        assert_eq!(q.put(1), Err(ShutDown(1)));
+    })
+    .await;
     assert!(results.iter().all(|r| *r == Err(ShutDown(()))));
 
     // And with items left: two of three getters get them.
     let q = Arc::new(PriorityQueue::new(0));
-    let tasks: Vec<_> = (0..2)
-        .map(|_| {
-            let q = Arc::clone(&q);
-            tokio::spawn(async move { q.get_async().await })
-        })
-        .collect();
-    let thread = {
-        let q = Arc::clone(&q);
-        thread::spawn(move || q.get())
-    };
-    poll_until("three getters to queue", || getters_waiting(&q, 3));
-    q.put(10).unwrap();
-    q.put(20).unwrap();
-    q.shutdown(false);
-    let mut results = Vec::new();
-    for t in tasks {
-        results.push(t.await.unwrap());
-    }
-    results.push(join_within(thread));
+    let results = three_getters_then(&q, || {
+        q.put(10).unwrap();
+        q.put(20).unwrap();
+        q.shutdown(false);
+    })
+    .await;
     let mut items: Vec<_> = results.iter().filter_map(|r| r.ok()).collect();
     items.sort();
     assert_eq!(items, [10, 20]);
